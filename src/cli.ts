@@ -1,0 +1,95 @@
+// Command-line flags only: each command is a thin adapter over the API.
+import { Command, Option } from 'commander';
+import { build, planFor } from './commands/build.js';
+import { doctor } from './commands/doctor.js';
+import { runVm } from './commands/run.js';
+import { testImage } from './commands/test.js';
+import { loadConfig } from './config/load.js';
+import { jsonSchema } from './config/schema.js';
+import { setVerbose } from './tools/exec.js';
+import { VERSION } from './version.js';
+import { log } from './log.js';
+
+export const program = new Command();
+const setExit = (code: number): void => {
+  (program as unknown as { d2dExit?: number }).d2dExit = code;
+};
+
+program
+  .name('debian2docker')
+  .description('Build a small Debian-based bootable image that runs Docker as the OS')
+  .version(VERSION)
+  .option('-v, --verbose', 'print every command that is run')
+  .hook('preAction', () => setVerbose(Boolean(program.opts().verbose)));
+
+program
+  .command('build')
+  .description('build NAME.iso, NAME.kernel, NAME.initrd and NAME.manifest.json (the embedded default when no config is given)')
+  .argument('[config]', 'YAML configuration file')
+  .option('-o, --output <dir>', 'output folder', 'out')
+  .option('--no-cache', 'do not reuse downloaded packages from earlier builds')
+  .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
+  .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean }) => {
+    await build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork });
+  });
+
+program
+  .command('plan')
+  .description('print what a build would do (the build plan, as JSON) without running anything')
+  .argument('[config]', 'YAML configuration file')
+  .option('-o, --output <dir>', 'output folder', 'out')
+  .action((config: string | undefined, o: { output: string }) => {
+    process.stdout.write(JSON.stringify(planFor({ config, outDir: o.output }).plan, null, 2) + '\n');
+  });
+
+program
+  .command('validate')
+  .description('check a configuration file without building')
+  .argument('<config>', 'YAML configuration file')
+  .action((config: string) => {
+    loadConfig(config);
+    log.ok(`${config} is valid`);
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of the configuration file')
+  .action(() => {
+    process.stdout.write(JSON.stringify(jsonSchema(), null, 2) + '\n');
+  });
+
+program
+  .command('doctor')
+  .description('check the host tools a build and the VM harness need')
+  .action(async () => {
+    const r = await doctor();
+    process.stdout.write(r.report + '\n');
+    setExit(r.ok ? 0 : 4);
+  });
+
+const vmOptions = (c: Command): Command =>
+  c
+    .option('-m, --memory <MiB>', 'guest memory in MiB', '1024')
+    .option('--cpus <n>', 'guest CPUs', '2')
+    .addOption(new Option('--firmware <kind>', 'BIOS or UEFI (OVMF)').choices(['bios', 'uefi']).default('bios'))
+    .addOption(new Option('--boot-from <medium>', 'attach the image as').choices(['cdrom', 'usb', 'disk']).default('cdrom'))
+    .option('--disk <file...>', 'extra disk image(s) to attach (virtio)')
+    .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto');
+
+vmOptions(program.command('run'))
+  .description('boot an image in QEMU with its serial console in this terminal (Ctrl-A X quits)')
+  .argument('<image>', 'NAME.iso, or NAME.kernel (with NAME.initrd beside it)')
+  .option('--display', 'open a QEMU window too')
+  .action(async (image: string, o: Record<string, unknown>) => {
+    setExit(await runVm(image, o));
+  });
+
+vmOptions(program.command('test'))
+  .description('boot an image headless and check it: Docker ready, overlay2, a container runs, bridge networking')
+  .argument('<image>', 'NAME.iso')
+  .option('--scenario <script>', 'also run this shell script inside the guest; its exit status counts')
+  .option('--timeout <s>', 'seconds to wait for Docker to be ready', '420')
+  .option('--console-log <file>', 'write the whole serial console to this file')
+  .action(async (image: string, o: Record<string, unknown>) => {
+    setExit(await testImage(image, o));
+  });

@@ -1,0 +1,102 @@
+// `debian2docker build`: config -> plan -> stages -> artifacts. Outputs are
+// written under temporary names and renamed only when all of them are complete.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { makePlan, type BuildPlan } from '../plan/plan.js';
+import { runStage, workspace, type Context } from '../context.js';
+import { preflight } from '../stages/preflight.js';
+import { buildRootfs } from '../stages/rootfs.js';
+import { buildInitrd } from '../stages/initrd.js';
+import { buildBootloader } from '../stages/bootloader.js';
+import { buildIso } from '../stages/iso.js';
+import { makeManifest, type InsideReport } from '../stages/manifest.js';
+import { log } from '../log.js';
+import { VERSION } from '../version.js';
+import { onInterrupt } from '../interrupt.js';
+
+export interface BuildOptions {
+  config?: string;
+  outDir: string;
+  noCache?: boolean;
+  keepWork?: boolean;
+}
+
+export function sourceDateEpoch(): number {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env !== undefined && /^\d+$/.test(env)) return Number(env);
+  return Math.floor(Date.now() / 1000);
+}
+
+export function planFor(opts: BuildOptions): { plan: BuildPlan; config: ReturnType<typeof loadConfig>['config'] } {
+  const loaded = loadConfig(opts.config);
+  return { plan: makePlan(loaded.config, { outDir: opts.outDir, configHash: loaded.hash, sourceDateEpoch: sourceDateEpoch() }), config: loaded.config };
+}
+
+function aptCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(base, 'debian2docker', 'apt');
+}
+
+export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; manifestPath: string }> {
+  const { plan, config } = planFor(opts);
+  const ctx: Context = { plan, ws: workspace(join(plan.outDir, '.d2d-work', plan.name)), timings: {} };
+  const t0 = Date.now();
+  await runStage(ctx, 'preflight', async () => preflight(['build'], { zstd: plan.initramfs.compression === 'zstd' }));
+  rmSync(ctx.ws.dir, { recursive: true, force: true });
+  mkdirSync(ctx.ws.logs, { recursive: true });
+  writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));
+  log.info(`work folder: ${ctx.ws.dir}`);
+  const offLogs = onInterrupt(() => log.info(`logs of the interrupted build: ${ctx.ws.logs}`));
+
+  let cache: string | undefined;
+  if (!opts.noCache) {
+    cache = aptCacheDir();
+    mkdirSync(cache, { recursive: true });
+  }
+  await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, cache));
+  const inside = JSON.parse(readFileSync(ctx.ws.insideReport, 'utf8')) as InsideReport;
+  Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));
+  log.info(`kernel ${inside.kernel.version}, ${inside.modules.kept.length} modules, ${inside.packages.length} packages, rootfs ${(inside.pack.bytes / 2 ** 20).toFixed(0)} MiB`);
+  await runStage(ctx, 'initrd', (l) => buildInitrd(ctx, inside.pack.payload, l));
+  await runStage(ctx, 'bootloader', (l) => buildBootloader(ctx, l));
+  await runStage(ctx, 'iso', (l) => buildIso(ctx, l));
+
+  // Publish: copy under temporary names next to the outputs, then rename each.
+  mkdirSync(plan.outDir, { recursive: true });
+  const a = plan.artifacts;
+  const pairs: [string, string][] = [
+    [ctx.ws.iso, a.iso],
+    [ctx.ws.vmlinuz, a.kernel],
+    [ctx.ws.initrd, a.initrd],
+  ];
+  const partial = (f: string): string => join(plan.outDir, `.${f.slice(plan.outDir.length + 1)}.partial`);
+  const partials = [...pairs.map(([, dst]) => partial(dst)), partial(a.manifest)];
+  const off = onInterrupt(() => partials.forEach((p) => rmSync(p, { force: true })));
+  try {
+    for (const [src, dst] of pairs) copyFileSync(src, partial(dst));
+    ctx.timings.total = (Date.now() - t0) / 1000;
+    const manifest = await makeManifest({
+      plan,
+      config,
+      version: VERSION,
+      inside,
+      payloadBytes: statSync(inside.pack.payload).size,
+      files: { iso: partial(a.iso), kernel: partial(a.kernel), initrd: partial(a.initrd) },
+      timings: ctx.timings,
+    });
+    // The artifact names in the manifest are the final ones.
+    for (const [k, f] of [['iso', a.iso], ['kernel', a.kernel], ['initrd', a.initrd]] as const) manifest.artifacts[k]!.file = f.slice(plan.outDir.length + 1);
+    writeFileSync(partial(a.manifest), JSON.stringify(manifest, null, 2) + '\n');
+    for (const [, dst] of pairs) renameSync(partial(dst), dst);
+    renameSync(partial(a.manifest), a.manifest);
+  } finally {
+    partials.forEach((p) => existsSync(p) && rmSync(p, { force: true }));
+    off();
+  }
+  offLogs();
+  if (!opts.keepWork) rmSync(ctx.ws.dir, { recursive: true, force: true });
+  log.ok(`${a.iso} (${(statSync(a.iso).size / 1e6).toFixed(1)} MB) in ${ctx.timings.total?.toFixed(0)} s`);
+  return { plan, manifestPath: a.manifest };
+}

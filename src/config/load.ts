@@ -1,0 +1,153 @@
+// Loading a config: parse YAML keeping positions -> merge over the embedded
+// default -> strict schema. Every problem is reported with key path and file:line.
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument, isMap as yamlIsMap, type Document } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { DEFAULT_CONFIG } from '../paths.js';
+import { ConfigSchema, type Config } from './schema.js';
+import { merge, type Json } from './merge.js';
+import { suggest } from './suggest.js';
+
+interface Source {
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** sha256 of the normalised config (canonical JSON). */
+  hash: string;
+  /** The files the config came from, default first. */
+  sources: string[];
+}
+
+function parseSource(file: string, text: string): Source {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = doc.errors.map((e) => {
+    const pos = e.linePos?.[0];
+    return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const root = doc.contents;
+  if (root !== null && !yamlIsMap(root)) {
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the configuration must be a mapping of keys to values' }]);
+  }
+  return { file, doc, lines };
+}
+
+/** Line of the deepest node that exists along a key path, in a source. */
+function locate(src: Source, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? src.doc.contents : src.doc.getIn(path.slice(0, n) as unknown[], true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) {
+      // For a key path prefer the key's own position: find the pair in the parent map.
+      const pos = src.lines.linePos(range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
+  return undefined;
+}
+
+function hasPath(src: Source, path: readonly PropertyKey[]): boolean {
+  return path.length > 0 && src.doc.hasIn(path as unknown[]);
+}
+
+function keyPosition(src: Source, path: readonly PropertyKey[], key: string): { line: number; column: number } | undefined {
+  const parent = path.length === 0 ? src.doc.contents : src.doc.getIn(path as unknown[], true);
+  if (parent && yamlIsMap(parent)) {
+    for (const item of parent.items) {
+      const k = item.key as { value?: unknown; range?: [number, number, number] } | null;
+      if (k && String(k.value) === key && k.range) {
+        const pos = src.lines.linePos(k.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+  }
+  return locate(src, path);
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = ConfigSchema;
+  for (const p of path) {
+    const def = (schema as unknown as { def?: { type?: string; shape?: Record<string, z.ZodType>; in?: z.ZodType } }).def;
+    if (def?.type === 'pipe' && def.in) schema = def.in;
+    const shape = (schema as unknown as { shape?: Record<string, z.ZodType> }).shape;
+    const next = shape?.[String(p)];
+    if (!next) return [];
+    schema = next;
+  }
+  const shape = (schema as unknown as { shape?: Record<string, z.ZodType> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function toProblems(err: z.ZodError, sources: Source[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of err.issues) {
+    // The value at fault comes from the last source that sets it (user over default).
+    const src = [...sources].reverse().find((s) => hasPath(s, issue.path)) ?? sources[sources.length - 1]!;
+    const dotted = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const owner = [...sources].reverse().find((s) => hasPath(s, [...issue.path, key])) ?? src;
+        const near = suggest(key, knownKeysAt(issue.path));
+        const pos = keyPosition(owner, issue.path, key);
+        problems.push({
+          file: owner.file,
+          line: pos?.line,
+          column: pos?.column,
+          path: dotted === '' ? key : `${dotted}.${key}`,
+          message: `unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ''}`,
+        });
+      }
+      continue;
+    }
+    const pos = issue.path.length > 0 ? keyPosition(src, issue.path.slice(0, -1), String(issue.path[issue.path.length - 1])) : locate(src, []);
+    let message = issue.message;
+    if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
+    problems.push({ file: src.file, line: pos?.line, column: pos?.column, path: dotted, message });
+  }
+  return problems;
+}
+
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Load from text (used by tests and by loadConfig). `file` names the source in messages. */
+export function loadConfigText(text: string | undefined, file = '<config>'): LoadedConfig {
+  const base = parseSource(DEFAULT_CONFIG, readFileSync(DEFAULT_CONFIG, 'utf8'));
+  const sources: Source[] = [base];
+  if (text !== undefined) sources.push(parseSource(file, text));
+  let merged: Json = {};
+  for (const s of sources) merged = merge(merged, (s.doc.toJS() ?? {}) as Json);
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(toProblems(result.error, sources));
+  const config = result.data;
+  const hash = createHash('sha256').update(canonicalJson(config)).digest('hex');
+  return { config, hash, sources: sources.map((s) => s.file) };
+}
+
+/** Load a config file, or the embedded default when no file is given. */
+export function loadConfig(file: string | undefined): LoadedConfig {
+  if (file === undefined) return loadConfigText(undefined);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError([{ file, line: undefined, column: undefined, path: '', message: code === 'ENOENT' ? 'no such file' : `cannot read: ${code}` }]);
+  }
+  return loadConfigText(text, file);
+}

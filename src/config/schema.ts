@@ -1,0 +1,66 @@
+// The configuration schema: the single source for validation, defaults and the
+// JSON Schema that `debian2docker schema` prints. Unknown keys are errors.
+import { z } from 'zod';
+
+const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a valid Debian package name');
+const moduleName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'not a valid kernel module name');
+
+export const DebianSchema = z.strictObject({
+  suite: z.string().min(1).describe('Debian suite or codename, e.g. trixie'),
+  mirror: z
+    .string()
+    .describe('APT mirror URL; empty uses mmdebstrap\'s default (the host\'s own sources)')
+    .refine((s) => s === '' || /^(https?|file):\/\//.test(s), 'must be an http(s):// or file:// URL, or empty'),
+  components: z.array(z.string().regex(/^[a-z-]+$/)).min(1).describe('archive components, e.g. [main]'),
+  variant: z.enum(['minbase', 'essential', 'apt', 'required', 'important', 'standard']).describe('mmdebstrap variant'),
+});
+
+export const KernelSchema = z.strictObject({
+  package: packageName.describe('Debian kernel package to boot, e.g. linux-image-amd64'),
+  modules: z.array(moduleName).describe('extra kernel modules to keep, besides the built-in set'),
+});
+
+export const BootSchema = z.strictObject({
+  cmdline: z.string().describe('kernel command line for the default menu entry'),
+  timeout: z.number().int().min(0).max(300).describe('seconds the boot menu waits'),
+});
+
+export const DockerSchema = z.strictObject({
+  package: packageName.describe('Docker engine package (docker.io)'),
+  daemon: z.record(z.string(), z.unknown()).describe('contents of /etc/docker/daemon.json'),
+});
+
+export const InitramfsSchema = z.strictObject({
+  compression: z.enum(['xz', 'zstd']).describe('compression of the root filesystem archive'),
+  level: z.number().int().min(1).max(19).describe('compression level (xz: 1-9, zstd: 1-19)'),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
+      .describe('base name of the artifacts: NAME.iso, NAME.kernel, NAME.initrd, NAME.manifest.json'),
+    hostname: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a valid host name (a-z, 0-9, dashes)')
+      .describe('host name of the booted machine'),
+    debian: DebianSchema,
+    packages: z.array(packageName).describe('extra Debian packages to install'),
+    kernel: KernelSchema,
+    boot: BootSchema,
+    docker: DockerSchema,
+    initramfs: InitramfsSchema,
+  })
+  .superRefine((c, ctx) => {
+    if (c.initramfs.compression === 'xz' && c.initramfs.level > 9) {
+      ctx.addIssue({ code: 'custom', path: ['initramfs', 'level'], message: 'xz levels are 1-9' });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** JSON Schema for editors, generated from the same definition. */
+export function jsonSchema(): unknown {
+  return z.toJSONSchema(ConfigSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+}

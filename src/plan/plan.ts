@@ -1,0 +1,78 @@
+// A pure function from Config to BuildPlan: everything the stages will do,
+// decided up front, printed by `debian2docker plan` and tested without running anything.
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { moduleSets } from './modules.js';
+
+/** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
+export function basePackages(c: Config): string[] {
+  return [
+    c.docker.package,
+    'docker-cli', // trixie's docker.io only Recommends it, and mmdebstrap skips Recommends
+    'containerd',
+    'runc',
+    'iptables',
+    'kmod', // modprobe for coldplug and for dockerd
+    'busybox-static', // init, udhcpc, uevent; also stage 1 of the initramfs
+    'iproute2',
+    'ca-certificates',
+    'bash',
+    // busybox has no zstd: stage 1 then carries the rootfs's zstd (see stages/stage1extras.ts).
+    ...(c.initramfs.compression === 'zstd' ? ['zstd'] : []),
+  ];
+}
+
+export interface BootEntry {
+  id: string;
+  title: string;
+  cmdline: string;
+}
+
+export interface BuildPlan {
+  name: string;
+  configHash: string;
+  outDir: string;
+  artifacts: { iso: string; kernel: string; initrd: string; manifest: string };
+  debian: { suite: string; mirror: string; components: string[]; variant: string };
+  packages: string[];
+  kernel: { package: string; modules: { required: string[]; optional: string[] } };
+  rootfs: { hostname: string; daemonJson: Record<string, unknown> };
+  initramfs: { compression: 'xz' | 'zstd'; level: number };
+  boot: { timeout: number; entries: BootEntry[] };
+  iso: { volid: string };
+  sourceDateEpoch: number;
+}
+
+export interface PlanOptions {
+  outDir: string;
+  configHash: string;
+  sourceDateEpoch: number;
+}
+
+export function makePlan(c: Config, o: PlanOptions): BuildPlan {
+  const outDir = resolve(o.outDir);
+  const a = (ext: string): string => join(outDir, `${c.name}.${ext}`);
+  const cmdline = c.boot.cmdline.trim();
+  return {
+    name: c.name,
+    configHash: o.configHash,
+    outDir,
+    artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json') },
+    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant },
+    packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
+    kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
+    rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon },
+    initramfs: { compression: c.initramfs.compression, level: c.initramfs.level },
+    boot: {
+      timeout: c.boot.timeout,
+      entries: [
+        { id: 'default', title: `${c.name}`, cmdline },
+        // Same system, kernel messages on: the entry to pick when a machine does not come up.
+        { id: 'verbose', title: `${c.name} (verbose boot)`, cmdline: cmdline.replace(/(^|\s)quiet(?=\s|$)/g, ' ').trim() + ' loglevel=7 d2d.debug=1' },
+      ],
+    },
+    // ISO 9660 volume ids: upper case, digits and underscore, at most 32 characters.
+    iso: { volid: c.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32) },
+    sourceDateEpoch: o.sourceDateEpoch,
+  };
+}

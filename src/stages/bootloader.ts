@@ -1,0 +1,45 @@
+// Stage "bootloader": GRUB for BIOS and UEFI with one shared grub.cfg, and the
+// FAT image (EFI system partition) that carries BOOTX64.EFI.
+import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../tools/exec.js';
+import { earlyConfig, grubCfg, grubMkimageArgv } from '../tools/grub.js';
+import type { Context } from '../context.js';
+
+/** A FAT volume serial derived from SOURCE_DATE_EPOCH (mkfs.fat would use the clock). */
+export function fatSerial(epoch: number): string {
+  return (epoch >>> 0).toString(16).padStart(8, '0').toUpperCase();
+}
+
+/** Size of the FAT image in KiB: the EFI binary plus room for FAT structures, rounded up to 1 MiB. */
+export function espSizeKiB(efiBytes: number): number {
+  return Math.ceil((efiBytes * 1.1 + 256 * 1024) / (1024 * 1024)) * 1024;
+}
+
+export function mkfsFatArgv(image: string, sizeKiB: number, epoch: number): string[] {
+  return ['mkfs.fat', '-C', '-n', 'D2D-EFI', '-i', fatSerial(epoch), image, String(sizeKiB)];
+}
+
+export async function buildBootloader(ctx: Context, logFile: string): Promise<{ stamp: string }> {
+  const p = ctx.plan;
+  const iso = ctx.ws.isoRoot;
+  rmSync(iso, { recursive: true, force: true });
+  mkdirSync(join(iso, 'boot/grub'), { recursive: true });
+  // The stamp file lets GRUB find this very medium even when other disks carry GRUB too.
+  const stamp = `/boot/grub/d2d-${p.configHash.slice(0, 16)}.stamp`;
+  writeFileSync(join(iso, stamp), `${p.name}\n`);
+  const early = join(ctx.ws.dir, 'grub-early.cfg');
+  writeFileSync(early, earlyConfig(stamp));
+  writeFileSync(join(iso, 'boot/grub/grub.cfg'), grubCfg({ timeout: p.boot.timeout, entries: p.boot.entries, kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' }));
+  await run(grubMkimageArgv({ target: 'bios', output: join(iso, 'boot/grub/bios.img'), earlyConfig: early }), { log: logFile });
+  const efiBin = join(ctx.ws.dir, 'BOOTX64.EFI');
+  await run(grubMkimageArgv({ target: 'efi', output: efiBin, earlyConfig: early }), { log: logFile });
+  const esp = join(iso, 'boot/grub/efi.img');
+  rmSync(esp, { force: true });
+  const env = { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch), MTOOLS_SKIP_CHECK: '1' };
+  await run(mkfsFatArgv(esp, espSizeKiB(statSync(efiBin).size), p.sourceDateEpoch), { log: logFile, env });
+  await run(['mmd', '-i', esp, '::/EFI', '::/EFI/BOOT'], { log: logFile, env });
+  await run(['mcopy', '-m', '-i', esp, efiBin, '::/EFI/BOOT/BOOTX64.EFI'], { log: logFile, env });
+  copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
+  return { stamp };
+}

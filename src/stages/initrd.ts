@@ -1,0 +1,44 @@
+// Stage "initrd": the file the boot loader loads. A small uncompressed cpio
+// holding stage 1 (busybox + target/stage1/init) and the already compressed
+// root filesystem, with a sentinel as its very last file so stage 1 can tell a
+// complete unpack from one the kernel cut short.
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clampTree, walk } from '../fsutil.js';
+import { run } from '../tools/exec.js';
+import { TARGET_DIR } from '../paths.js';
+import type { Context } from '../context.js';
+
+/** Order of the outer archive: everything else sorted, then the payload, then the sentinel. */
+export function initrdOrder(paths: string[]): string[] {
+  const last = ['d2d/complete'];
+  const payload = paths.filter((p) => /^d2d\/rootfs\.cpio\./.test(p));
+  const rest = paths.filter((p) => !last.includes(p) && !payload.includes(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return [...rest, ...payload, ...last.filter((l) => paths.includes(l))];
+}
+
+export async function buildInitrd(ctx: Context, payload: string, logFile: string): Promise<{ bytes: number }> {
+  const tree = join(ctx.ws.dir, 'initrd-tree');
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(join(tree, 'bin'), { recursive: true });
+  mkdirSync(join(tree, 'd2d'), { recursive: true });
+  const extras = join(ctx.ws.dir, 'stage1');
+  if (existsSync(extras)) await run(['cp', '-R', `${extras}/.`, `${tree}/`], { log: logFile });
+  copyFileSync(join(TARGET_DIR, 'stage1/init'), join(tree, 'init'));
+  chmodSync(join(tree, 'init'), 0o755);
+  copyFileSync(ctx.ws.busybox, join(tree, 'bin/busybox'));
+  chmodSync(join(tree, 'bin/busybox'), 0o755);
+  const name = payload.endsWith('.zst') ? 'rootfs.cpio.zst' : 'rootfs.cpio.xz';
+  await run(['ln', '-f', payload, join(tree, 'd2d', name)], { log: logFile }).catch(() => copyFileSync(payload, join(tree, 'd2d', name)));
+  writeFileSync(join(tree, 'd2d/complete'), 'ok\n');
+  const sde = ctx.plan.sourceDateEpoch;
+  clampTree(tree, sde);
+  const list = initrdOrder(walk(tree));
+  // -R 0:0: stage 1's files belong to root whoever builds the image.
+  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-R', '0:0', '-O', ctx.ws.initrd], {
+    cwd: tree,
+    input: list.join('\n') + '\n',
+    log: logFile,
+  });
+  return { bytes: statSync(ctx.ws.initrd).size };
+}

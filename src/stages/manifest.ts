@@ -1,0 +1,75 @@
+// Stage "manifest": what was built, from what. Written as NAME.manifest.json.
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { sha256File } from '../fsutil.js';
+import type { BuildPlan } from '../plan/plan.js';
+import type { PackageEntry } from './record.js';
+import type { Config } from '../config/schema.js';
+
+export interface InsideReport {
+  kernel: { version: string; packages: { name: string; version: string }[] };
+  modules: { kept: string[]; missingOptional: string[] };
+  packages: PackageEntry[];
+  sources: string[];
+  pack: { files: number; bytes: number; payload: string; biggest: { path: string; bytes: number }[] };
+  timings: Record<string, number>;
+}
+
+export interface Manifest {
+  schema: 1;
+  tool: { name: 'debian2docker'; version: string };
+  name: string;
+  config: { sha256: string; normalised: Config };
+  debian: { suite: string; mirror: string; components: string[]; sources: string[] };
+  sourceDateEpoch: number;
+  kernel: { package: string; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
+  packages: PackageEntry[];
+  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[] };
+  artifacts: Record<string, { file: string; bytes: number; sha256: string }>;
+  stages: Record<string, number>;
+}
+
+export async function artifactInfo(path: string): Promise<{ file: string; bytes: number; sha256: string }> {
+  return { file: basename(path), bytes: statSync(path).size, sha256: await sha256File(path) };
+}
+
+export async function makeManifest(o: {
+  plan: BuildPlan;
+  config: Config;
+  version: string;
+  inside: InsideReport;
+  payloadBytes: number;
+  files: { iso: string; kernel: string; initrd: string };
+  timings: Record<string, number>;
+}): Promise<Manifest> {
+  const { plan, inside } = o;
+  return {
+    schema: 1,
+    tool: { name: 'debian2docker', version: o.version },
+    name: plan.name,
+    config: { sha256: plan.configHash, normalised: o.config },
+    debian: { suite: plan.debian.suite, mirror: plan.debian.mirror === '' ? '(default: host APT sources)' : plan.debian.mirror, components: plan.debian.components, sources: inside.sources },
+    sourceDateEpoch: plan.sourceDateEpoch,
+    kernel: {
+      package: plan.kernel.package,
+      version: inside.kernel.version,
+      debs: inside.kernel.packages,
+      modules: inside.modules.kept,
+      missingOptionalModules: inside.modules.missingOptional,
+    },
+    packages: inside.packages,
+    rootfs: {
+      files: inside.pack.files,
+      cpioBytes: inside.pack.bytes,
+      compression: plan.initramfs.compression,
+      compressedBytes: o.payloadBytes,
+      biggestFiles: inside.pack.biggest,
+    },
+    artifacts: {
+      iso: await artifactInfo(o.files.iso),
+      kernel: await artifactInfo(o.files.kernel),
+      initrd: await artifactInfo(o.files.initrd),
+    },
+    stages: o.timings,
+  };
+}

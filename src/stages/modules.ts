@@ -1,0 +1,78 @@
+// Stage "modules": keep only the kernel modules the image needs. The closure is
+// computed by the kernel's own metadata through `modprobe --show-depends`, which
+// also follows softdeps (libcrc32c -> crc32c) that modules.dep alone misses.
+// Compressed modules are stored uncompressed: the whole initramfs is compressed anyway.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { run } from '../tools/exec.js';
+import { CommandError, StageError } from '../errors.js';
+import type { Context } from '../context.js';
+
+export function showDependsArgv(base: string, kver: string, module: string, emptyConfigDir: string): string[] {
+  // -C: an empty config dir, so the build host's /etc/modprobe.d cannot change the result.
+  return ['modprobe', '-C', emptyConfigDir, '-d', base, '-S', kver, '--show-depends', module];
+}
+
+/** Files (absolute, under base) named by `modprobe --show-depends` output, in load order. */
+export function parseShowDepends(out: string): { files: string[]; builtin: boolean } {
+  const files: string[] = [];
+  let builtin = false;
+  for (const line of out.split('\n')) {
+    const m = /^insmod (\S+)/.exec(line.trim());
+    if (m) files.push(m[1]!);
+    else if (/^builtin /.test(line.trim())) builtin = true;
+  }
+  return { files, builtin };
+}
+
+export interface ModulesResult {
+  kept: string[]; // module file paths relative to the modules folder
+  missingOptional: string[];
+}
+
+export async function installModules(ctx: Context, root: string, kver: string, logFile: string): Promise<ModulesResult> {
+  const kbase = ctx.ws.kernelDir;
+  const src = join(kbase, 'lib/modules', kver);
+  await run(['depmod', '-b', kbase, kver], { log: logFile });
+  const emptyConf = mkdtempSync(join(tmpdir(), 'd2d-modprobe-'));
+  const files = new Set<string>();
+  const missingRequired: string[] = [];
+  const missingOptional: string[] = [];
+  const { required, optional } = ctx.plan.kernel.modules;
+  for (const [mod, isRequired] of [...required.map((m) => [m, true] as const), ...optional.map((m) => [m, false] as const)]) {
+    try {
+      const { stdout } = await run(showDependsArgv(kbase, kver, mod, emptyConf), { log: logFile, capture: true });
+      for (const f of parseShowDepends(stdout).files) files.add(f);
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      (isRequired ? missingRequired : missingOptional).push(mod);
+    }
+  }
+  if (missingRequired.length > 0) {
+    throw new StageError('modules', `kernel ${kver} lacks required module(s): ${missingRequired.join(', ')}`, {
+      logPath: logFile,
+      hint: 'choose a kernel that has them (built in or as modules), or drop them from kernel.modules',
+    });
+  }
+  const dst = join(root, 'usr/lib/modules', kver);
+  mkdirSync(dst, { recursive: true });
+  const kept: string[] = [];
+  const toDecompress: { xz: string[]; zst: string[] } = { xz: [], zst: [] };
+  for (const f of [...files].sort()) {
+    const rel = relative(src, f.replace(/^.*\/lib\/modules\/[^/]+\//, `${src}/`));
+    const out = join(dst, rel);
+    mkdirSync(dirname(out), { recursive: true });
+    copyFileSync(f, out);
+    if (out.endsWith('.xz')) toDecompress.xz.push(out);
+    else if (out.endsWith('.zst')) toDecompress.zst.push(out);
+    kept.push(rel.replace(/\.(xz|zst)$/, ''));
+  }
+  if (toDecompress.xz.length > 0) await run(['xz', '-d', '-f', ...toDecompress.xz], { log: logFile });
+  if (toDecompress.zst.length > 0) await run(['zstd', '-q', '-d', '-f', '--rm', ...toDecompress.zst], { log: logFile });
+  for (const meta of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
+    if (existsSync(join(src, meta))) copyFileSync(join(src, meta), join(dst, meta));
+  }
+  await run(['depmod', '-b', root, kver], { log: logFile });
+  return { kept: kept.sort(), missingOptional };
+}

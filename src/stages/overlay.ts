@@ -1,0 +1,45 @@
+// Stage "overlay" (inside the hook): put the image's own files into the rootfs
+// (target/rootfs, copied verbatim) and write the generated ones: host name,
+// daemon.json, the init link. The build host's resolv.conf and hostname that
+// mmdebstrap copied in are replaced.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../tools/exec.js';
+import { TARGET_DIR } from '../paths.js';
+import type { Context } from '../context.js';
+
+/** Lock root's password (no default password): the console shell needs none. */
+export function lockRoot(shadow: string): string {
+  return shadow
+    .split('\n')
+    .map((l) => (l.startsWith('root:') ? l.replace(/^root:[^:]*:/, 'root:*:') : l))
+    .join('\n');
+}
+
+export async function applyOverlay(ctx: Context, root: string, logFile: string): Promise<void> {
+  const p = ctx.plan;
+  await run(['cp', '-R', '--no-preserve=ownership', '--preserve=mode', `${TARGET_DIR}/rootfs/.`, `${root}/`], { log: logFile });
+  const w = (rel: string, text: string, mode = 0o644): void => {
+    const f = join(root, rel);
+    mkdirSync(join(f, '..'), { recursive: true });
+    rmSync(f, { force: true });
+    writeFileSync(f, text);
+    chmodSync(f, mode);
+  };
+  w('etc/hostname', `${p.rootfs.hostname}\n`);
+  w('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${p.rootfs.hostname}\n::1\t\tlocalhost ip6-localhost ip6-loopback\n`);
+  w('etc/resolv.conf', '# written by DHCP at boot\n');
+  w('etc/docker/daemon.json', JSON.stringify(p.rootfs.daemonJson, null, 2) + '\n');
+  w('etc/d2d-release', `NAME=${p.name}\nCONFIG_SHA256=${p.configHash}\nSUITE=${p.debian.suite}\n`);
+  // The last file the image needs; stage 1 checks it to know the unpack was complete.
+  w('usr/lib/d2d/rootfs-complete', `${p.configHash}\n`);
+  const shadow = join(root, 'etc/shadow');
+  if (existsSync(shadow)) writeFileSync(shadow, lockRoot(readFileSync(shadow, 'utf8')));
+  // PID 1 is busybox init (see docs/init.md); busybox-static installs /bin/busybox.
+  for (const rel of ['usr/sbin/init', 'usr/sbin/reboot', 'usr/sbin/poweroff', 'usr/sbin/halt']) {
+    const f = join(root, rel);
+    if (!existsSync(f)) symlinkSync('/bin/busybox', f);
+  }
+  mkdirSync(join(root, 'root'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
+}

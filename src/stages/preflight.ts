@@ -1,0 +1,28 @@
+// Stage "preflight": every host tool a build (or a VM run) needs is there,
+// before anything starts. One message lists all that are missing and the one
+// apt-get line that installs them.
+import { existsSync } from 'node:fs';
+import { MissingToolError } from '../errors.js';
+import { HOST_TOOLS, type HostTool } from '../tools/hosttools.js';
+import { which } from '../tools/exec.js';
+
+export interface ToolStatus extends HostTool {
+  found: boolean;
+}
+
+export async function checkTools(needed: readonly HostTool['needed'][], opts: { zstd?: boolean } = {}): Promise<ToolStatus[]> {
+  const res: ToolStatus[] = [];
+  for (const t of HOST_TOOLS) {
+    if (!needed.includes(t.needed)) continue;
+    if (t.tool === 'zstd' && !opts.zstd) continue;
+    const found = t.file !== undefined ? existsSync(t.file) : (await which(t.tool)) !== undefined;
+    res.push({ ...t, found });
+  }
+  return res;
+}
+
+export async function preflight(needed: readonly HostTool['needed'][], opts: { zstd?: boolean } = {}): Promise<void> {
+  const missing = (await checkTools(needed, opts)).filter((t) => !t.found);
+  const [first, ...rest] = missing;
+  if (first) throw new MissingToolError(first.tool, first.pkg, rest.map((t) => ({ tool: t.tool, pkg: t.pkg })));
+}

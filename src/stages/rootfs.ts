@@ -1,0 +1,69 @@
+// Stage "rootfs": mmdebstrap builds the Debian root filesystem and, through its
+// customize hook, runs our in-rootfs stages (src/inside.ts) in the same
+// namespace. Its failures are translated: an unknown package is named, an
+// unreachable mirror is said plainly.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../tools/exec.js';
+import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
+import { CommandError, D2DError, ExitCode, StageError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import type { Context } from '../context.js';
+
+/** Recognise the common apt failures in mmdebstrap's output. */
+export function diagnoseApt(output: string, suite: string): D2DError | undefined {
+  const missing = [...output.matchAll(/Unable to locate package (\S+)/g)].map((m) => m[1]!);
+  const noCandidate = [...output.matchAll(/Package '?([^' ]+)'? has no installation candidate/g)].map((m) => m[1]!);
+  const pkgs = [...new Set([...missing, ...noCandidate])];
+  if (pkgs.length > 0) {
+    return new StageError('rootfs', `unknown Debian package${pkgs.length > 1 ? 's' : ''} in ${suite}: ${pkgs.join(', ')}`, {
+      code: 'E_UNKNOWN_PACKAGE',
+      exitCode: ExitCode.config,
+      hint: 'check the name with `apt-cache policy NAME` (and the suite/components in the config)',
+    });
+  }
+  if (/Release file .* is not valid yet|does not have a Release file|no longer has a Release file|(Suite|Codename) .* not found/i.test(output) || /E: The repository '[^']*' does not have/.test(output)) {
+    return new StageError('rootfs', `the mirror has no suite '${suite}'`, { code: 'E_SUITE', exitCode: ExitCode.config, hint: 'check debian.suite and debian.mirror' });
+  }
+  if (/Temporary failure resolving|Could not resolve|Could not connect|Connection refused|Failed to fetch|Unable to connect|Network is unreachable|No route to host|Connection timed out/i.test(output)) {
+    return new StageError('rootfs', 'the Debian mirror is unreachable', {
+      code: 'E_MIRROR_UNREACHABLE',
+      exitCode: ExitCode.network,
+      hint: 'check the network and debian.mirror (empty = the host\'s own APT sources)',
+    });
+  }
+  if (/NO_PUBKEY|not signed|signatures couldn't be verified|BADSIG/i.test(output)) {
+    return new StageError('rootfs', 'the mirror\'s signatures could not be verified', {
+      code: 'E_SIGNATURE',
+      hint: 'install debian-archive-keyring (newer suites need a newer keyring); signature checks are never turned off',
+    });
+  }
+  return undefined;
+}
+
+export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: string | undefined): Promise<void> {
+  const p = ctx.plan;
+  const argv = mmdebstrapArgv({
+    suite: p.debian.suite,
+    mirror: p.debian.mirror,
+    components: p.debian.components,
+    variant: p.debian.variant,
+    packages: p.packages,
+    customizeHook: [process.execPath, join(PACKAGE_ROOT, 'dist/src/inside.js'), ctx.ws.dir],
+    aptCacheDir,
+  });
+  try {
+    await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
+  } catch (e) {
+    const insideErr = join(ctx.ws.dir, 'inside-error.json');
+    if (existsSync(insideErr)) {
+      const ie = JSON.parse(readFileSync(insideErr, 'utf8')) as { message: string; hint?: string; stage?: string; logPath?: string; code: string };
+      throw new StageError(ie.stage ?? 'rootfs', ie.message.replace(/^stage '[^']*' failed: /, ''), { logPath: ie.logPath ?? logFile, hint: ie.hint, code: ie.code });
+    }
+    if (e instanceof CommandError) {
+      const diag = diagnoseApt(readFileSync(logFile, 'utf8'), p.debian.suite);
+      if (diag instanceof StageError) throw new StageError('rootfs', diag.message.replace(/^stage 'rootfs' failed: /, ''), { logPath: logFile, hint: diag.hint, code: diag.code, exitCode: diag.exitCode });
+    }
+    throw e;
+  }
+}

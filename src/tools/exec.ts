@@ -1,0 +1,146 @@
+// The one place that runs external commands. Every call:
+//  - logs its command line (to the stage log and, verbose, to the terminal),
+//  - runs with stdin closed unless input is given, in a controlled environment,
+//  - appends stdout+stderr to the stage's log file,
+//  - on failure throws CommandError carrying the error-like lines of the output,
+//  - turns ENOENT into MissingToolError naming the Debian package to install.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { CommandError, MissingToolError } from '../errors.js';
+import { packageFor } from './hosttools.js';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Text written to stdin; stdin is closed otherwise. */
+  input?: string | Buffer;
+  /** Log file the output is appended to. */
+  log?: string;
+  /** Return stdout (also kept in the log). */
+  capture?: boolean;
+  /** Treat these exit statuses as success. */
+  okStatus?: number[];
+  /** Abort the command. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+}
+
+const ERRORISH = /\b(E:|W:|error|fail|failed|fatal|cannot|can't|unable|not found|no such|denied|unknown|invalid|refused)\b/i;
+
+/** The last error-like lines of a command's output (or its last lines when none look like errors). */
+export function tailOf(output: string, max = 12): string {
+  const lines = output.split('\n').filter((l) => l.trim() !== '');
+  const errorish = lines.filter((l) => ERRORISH.test(l));
+  return (errorish.length > 0 ? errorish : lines).slice(-max).join('\n');
+}
+
+/** Quote an argv for logs and for users to copy. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+let verbose = false;
+export function setVerbose(v: boolean): void {
+  verbose = v;
+}
+
+function openLog(path: string | undefined): WriteStream | undefined {
+  return path === undefined ? undefined : createWriteStream(path, { flags: 'a' });
+}
+
+export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  // A clean, predictable environment: the tools we run must not depend on the user's locale or shell setup.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    LC_ALL: 'C.UTF-8',
+    TZ: 'UTC',
+  };
+  for (const k of ['TMPDIR', 'SOURCE_DATE_EPOCH', 'http_proxy', 'https_proxy', 'no_proxy']) {
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  }
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) throw new Error('run: empty argv');
+  const log = openLog(opts.log);
+  log?.write(`\n$ ${shellQuote(argv)}\n`);
+  if (verbose) process.stderr.write(`  $ ${shellQuote(argv)}\n`);
+  const stdio: StdioOptions = [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
+  let child: ChildProcess;
+  try {
+    child = spawn(cmd, args, { cwd: opts.cwd, env: baseEnv(opts.env), stdio, signal: opts.signal });
+  } catch (e) {
+    log?.end();
+    throw e;
+  }
+  const out: Buffer[] = [];
+  let combined = '';
+  const keep = (b: Buffer): void => {
+    log?.write(b);
+    // Keep a bounded window of the combined output for the error tail.
+    combined = (combined + b.toString('utf8')).slice(-64 * 1024);
+  };
+  child.stdout?.on('data', (b: Buffer) => {
+    if (opts.capture) out.push(b);
+    keep(b);
+  });
+  child.stderr?.on('data', keep);
+  if (opts.input !== undefined) child.stdin?.end(opts.input);
+  return await new Promise<RunResult>((resolve, reject) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      log?.end();
+      if (err.code === 'ENOENT') reject(new MissingToolError(cmd, packageFor(cmd) ?? '(unknown package)'));
+      else reject(err);
+    });
+    child.on('close', (status, sig) => {
+      log?.end();
+      const ok = status === 0 || (status !== null && (opts.okStatus ?? []).includes(status));
+      if (ok) resolve({ status: status ?? 0, stdout: Buffer.concat(out).toString('utf8') });
+      else reject(new CommandError([...argv], status, sig, tailOf(combined), opts.log));
+    });
+  });
+}
+
+/** Start a long-running process (QEMU) with pipes; the caller owns its lifetime. */
+export function start(argv: readonly string[], opts: { cwd?: string; interactive?: boolean; log?: string } = {}): ChildProcess {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) throw new Error('start: empty argv');
+  if (opts.log !== undefined) {
+    const log = openLog(opts.log);
+    log?.end(`\n$ ${shellQuote(argv)}\n`);
+  }
+  if (verbose) process.stderr.write(`  $ ${shellQuote(argv)}\n`);
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: baseEnv(),
+    stdio: opts.interactive ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+  });
+  return child;
+}
+
+/** Whether a command exists on PATH (no process is started). */
+export async function which(cmd: string): Promise<string | undefined> {
+  const { access, constants } = await import('node:fs/promises');
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  for (const d of dirs) {
+    const p = `${d}/${cmd}`;
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,43 @@
+// mmdebstrap: the Debian root filesystem. A pure argv builder (tested against
+// exact argv) and the call. Signatures are always verified: no option here
+// ever disables apt's checks.
+import { shellQuote } from './exec.js';
+
+export interface MmdebstrapArgs {
+  suite: string;
+  mirror: string; // '' = mmdebstrap's default (the host's sources)
+  components: readonly string[];
+  variant: string;
+  packages: readonly string[];
+  /** Command run as mmdebstrap's customize hook; the root directory is appended as "$1". */
+  customizeHook: readonly string[];
+  /** Where apt keeps downloaded packages between builds (shared cache). */
+  aptCacheDir?: string;
+}
+
+/** Paths dpkg never unpacks: documentation, manual pages and translations are not used on the image. */
+export const DPKG_EXCLUDES = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*', '/usr/share/linda/*'];
+
+export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
+  const argv = [
+    'mmdebstrap',
+    '--mode=auto', // root when run as root, unshare (rootless) otherwise
+    `--variant=${a.variant}`,
+    '--architectures=amd64',
+    `--components=${a.components.join(',')}`,
+    `--include=${a.packages.join(',')}`,
+    '--aptopt=Acquire::Retries "3"',
+    ...DPKG_EXCLUDES.map((p) => `--dpkgopt=path-exclude=${p}`),
+  ];
+  if (a.aptCacheDir !== undefined) {
+    // Keep downloaded .debs in a shared folder: a second build downloads nothing that did not change.
+    argv.push(`--skip=download/empty`, `--skip=essential/unlink`, `--setup-hook=mkdir -p "$1"/var/cache/apt/archives`);
+    argv.push(`--setup-hook=sync-in ${shellQuote([a.aptCacheDir])} /var/cache/apt/archives/`);
+  }
+  argv.push(`--customize-hook=${shellQuote(a.customizeHook)} "$1"`);
+  // After our hook, so the kernel package it downloads is cached too (pack leaves the cache out of the image).
+  if (a.aptCacheDir !== undefined) argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheDir])}`);
+  argv.push(a.suite, '/dev/null');
+  if (a.mirror !== '') argv.push(`deb ${a.mirror} ${a.suite} ${a.components.join(' ')}`);
+  return argv;
+}

@@ -1,0 +1,62 @@
+# shellcheck shell=sh
+# Functions shared by the init scripts of the image. POSIX sh.
+
+# Print a line on the console and in the boot log.
+say() {
+	echo "d2d: $*" >/dev/console 2>/dev/null || echo "d2d: $*"
+	echo "$(date '+%T') $*" >>/var/log/d2d-boot.log 2>/dev/null || :
+}
+
+# Kernel command line value of KEY (d2d.debug=1 -> 1), or empty.
+cmdline_get() {
+	read -r line </proc/cmdline
+	for w in $line; do
+		case $w in
+		"$1"=*) echo "${w#*=}" ;;
+		"$1") echo 1 ;;
+		esac
+	done
+}
+
+mount_basics() {
+	mountpoint -q /proc || mount -t proc -o nosuid,nodev,noexec proc /proc
+	mountpoint -q /sys || mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+	mountpoint -q /dev || mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
+	mkdir -p /dev/pts /dev/shm /run /tmp
+	mountpoint -q /dev/pts || mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=000 devpts /dev/pts
+	mountpoint -q /dev/shm || mount -t tmpfs -o nosuid,nodev,mode=1777 shm /dev/shm
+	mountpoint -q /run || mount -t tmpfs -o nosuid,nodev,mode=0755 run /run
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
+	[ -d /sys/firmware/efi/efivars ] && ! mountpoint -q /sys/firmware/efi/efivars &&
+		mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars 2>/dev/null
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
+	mkdir -p /run/lock /var/log
+	chmod 1777 /tmp
+}
+
+# Load the driver of every device the kernel knows about. Several passes,
+# because a bus driver (virtio-pci, xhci) reveals new devices when it loads.
+coldplug() {
+	n=0
+	while [ $n -lt 3 ]; do
+		find /sys/devices -name modalias -type f -exec cat {} + 2>/dev/null | sort -u |
+			xargs -r modprobe -q -a -b 2>/dev/null
+		n=$((n + 1))
+	done
+}
+
+# The first wired Ethernet interface (not loopback, wireless, bridge or virtual).
+first_wired_nic() {
+	for d in /sys/class/net/*; do
+		i=${d##*/}
+		[ -e "$d/device" ] || continue
+		[ -d "$d/wireless" ] && continue
+		[ "$(cat "$d/type" 2>/dev/null)" = 1 ] || continue
+		echo "$i"
+		return 0
+	done
+	return 1
+}
