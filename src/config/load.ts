@@ -2,7 +2,7 @@
 // default -> strict schema. Every problem is reported with key path and file:line.
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { LineCounter, parseDocument, isMap as yamlIsMap, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap as yamlIsMap, isSeq as yamlIsSeq, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { DEFAULT_CONFIG } from '../paths.js';
@@ -26,7 +26,7 @@ export interface LoadedConfig {
 
 function parseSource(file: string, text: string): Source {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const problems: ConfigProblem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0];
     return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
@@ -59,6 +59,13 @@ function hasPath(src: Source, path: readonly PropertyKey[]): boolean {
 
 function keyPosition(src: Source, path: readonly PropertyKey[], key: string): { line: number; column: number } | undefined {
   const parent = path.length === 0 ? src.doc.contents : src.doc.getIn(path as unknown[], true);
+  if (parent && yamlIsSeq(parent) && /^\d+$/.test(key)) {
+    const item = parent.items[Number(key)] as { range?: [number, number, number] } | undefined;
+    if (item?.range) {
+      const pos = src.lines.linePos(item.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
   if (parent && yamlIsMap(parent)) {
     for (const item of parent.items) {
       const k = item.key as { value?: unknown; range?: [number, number, number] } | null;

@@ -7,10 +7,13 @@ import { run } from '../tools/exec.js';
 import type { Context } from '../context.js';
 
 /** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
+/** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
+export const EXCLUDE_EXACT = ['proc', 'sys', 'dev'];
 export const EXCLUDE_PREFIXES = ['proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_'];
 
 export function keepPath(rel: string): boolean {
-  return !EXCLUDE_PREFIXES.some((p) => rel.startsWith(p) || `${rel}/` === p);
+  // The folders themselves stay (they are mount points); only what is inside them goes.
+  return !EXCLUDE_EXACT.includes(rel) && !EXCLUDE_PREFIXES.some((p) => rel.startsWith(p));
 }
 
 /** Byte-wise order, as `LC_ALL=C sort` would give: the same on every machine. */

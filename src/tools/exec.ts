@@ -29,7 +29,7 @@ export interface RunResult {
   stdout: string;
 }
 
-const ERRORISH = /\b(E:|W:|error|fail|failed|fatal|cannot|can't|unable|not found|no such|denied|unknown|invalid|refused)\b/i;
+const ERRORISH = /(^|\s)(E|W|FATAL):|\b(error|fail|failed|fatal|cannot|can't|unable|not found|no such|denied|unknown|invalid|refused)\b/i;
 
 /** The last error-like lines of a command's output (or its last lines when none look like errors). */
 export function tailOf(output: string, max = 12): string {

@@ -1,31 +1,60 @@
-// KVM probe. /dev/kvm existing is not enough (on some hosts it exists and
-// guests hang), so we ask QEMU to start a guest with it and stop at once.
-import { accessSync, constants } from 'node:fs';
+// KVM probe. /dev/kvm existing is not enough: on some hosts (nested or
+// paravirtualised) QEMU starts with -accel kvm and the firmware runs, but a
+// Linux kernel dies with "KVM internal error" or hangs. So the probe boots a
+// real kernel with no root file system and expects its panic within seconds.
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface KvmProbe {
   usable: boolean;
   reason: string;
 }
 
-let cached: KvmProbe | undefined;
+const cache = new Map<string, KvmProbe>();
 
-export async function probeKvm(): Promise<KvmProbe> {
-  if (cached) return cached;
-  if (process.env.D2D_ACCEL === 'tcg') return (cached = { usable: false, reason: 'D2D_ACCEL=tcg' });
+/** Find a kernel to probe with: the given one, one inside an ISO, or the host's. */
+function probeKernel(image: string | undefined, tmp: string): string | undefined {
+  if (image?.endsWith('.kernel')) return image;
+  if (image?.endsWith('.iso')) {
+    const out = join(tmp, 'vmlinuz');
+    const r = spawnSync('xorriso', ['-osirrox', 'on', '-indev', image, '-extract', '/boot/vmlinuz', out], { stdio: 'ignore' });
+    if (r.status === 0) return out;
+  }
+  return undefined;
+}
+
+export async function probeKvm(image?: string): Promise<KvmProbe> {
+  const key = image ?? '';
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const done = (p: KvmProbe): KvmProbe => (cache.set(key, p), p);
+  if (process.env.D2D_ACCEL === 'tcg') return done({ usable: false, reason: 'D2D_ACCEL=tcg' });
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
-    return (cached = { usable: false, reason: '/dev/kvm is missing or not accessible' });
+    return done({ usable: false, reason: '/dev/kvm is missing or not accessible' });
   }
-  // A guest with no firmware work to do: -S stops before the first instruction; quit through the monitor.
-  const r = spawnSync('qemu-system-x86_64', ['-accel', 'kvm', '-S', '-display', 'none', '-nodefaults', '-monitor', 'stdio', '-m', '64'], {
-    input: 'info kvm\nquit\n',
-    timeout: 15000,
-    encoding: 'utf8',
-  });
-  if (r.error || r.status !== 0 || !/kvm support: enabled/.test(r.stdout ?? '')) {
-    return (cached = { usable: false, reason: r.error ? r.error.message : (r.stderr || 'QEMU could not start a KVM guest').trim().split('\n')[0]! });
+  const tmp = mkdtempSync(join(tmpdir(), 'd2d-kvm-'));
+  try {
+    const kernel = probeKernel(image, tmp);
+    if (kernel === undefined) {
+      // Without a kernel we can only see whether QEMU accepts KVM at all.
+      const r = spawnSync('qemu-system-x86_64', ['-accel', 'kvm', '-S', '-display', 'none', '-nodefaults', '-monitor', 'stdio', '-m', '64'], { input: 'info kvm\nquit\n', timeout: 15000, encoding: 'utf8' });
+      const ok = !r.error && r.status === 0 && /kvm support: enabled/.test(r.stdout ?? '');
+      return done({ usable: ok, reason: ok ? 'QEMU accepts KVM (not verified with a kernel)' : 'QEMU cannot start a KVM guest' });
+    }
+    const r = spawnSync(
+      'qemu-system-x86_64',
+      ['-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-display', 'none', '-serial', 'stdio', '-no-reboot', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 loglevel=3'],
+      { timeout: 30000, encoding: 'utf8' },
+    );
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (/Kernel panic/.test(out) && !/KVM internal error/.test(out)) return done({ usable: true, reason: 'a kernel booted under KVM' });
+    const why = /KVM internal error/.test(out) ? 'KVM internal error while booting a kernel' : r.error ? 'a kernel under KVM did not finish booting in 30 s' : 'a kernel under KVM failed';
+    return done({ usable: false, reason: why });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  return (cached = { usable: true, reason: 'ok' });
 }

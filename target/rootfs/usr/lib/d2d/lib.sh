@@ -19,6 +19,7 @@ cmdline_get() {
 }
 
 mount_basics() {
+	mkdir -p /proc /sys /dev /run /tmp
 	mountpoint -q /proc || mount -t proc -o nosuid,nodev,noexec proc /proc
 	mountpoint -q /sys || mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 	mountpoint -q /dev || mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev

@@ -1,0 +1,96 @@
+// The built-in checks `debian2docker test` runs in a booted guest, in order.
+// Each one runs shell commands in the guest over the serial console and decides
+// from their real output; none assumes a result.
+import type { SerialConsole } from './console.js';
+import { TEST_IMAGE_TAG, TEST_LABEL } from './testdisk.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+type Check = { name: string; run: (c: SerialConsole) => Promise<{ ok: boolean; detail: string }> };
+
+export const CHECKS: Check[] = [
+  {
+    name: 'docker ready',
+    run: async (c) => {
+      const r = await c.exec(`docker info --format 'server={{.ServerVersion}} driver={{.Driver}} cgroup={{.CgroupVersion}}'`, 60000);
+      return { ok: r.status === 0 && /server=\d/.test(r.output), detail: r.output.trim() };
+    },
+  },
+  {
+    name: 'storage driver overlay2',
+    run: async (c) => {
+      const r = await c.exec(`docker info --format '{{.Driver}}'`);
+      return { ok: r.status === 0 && r.output.trim() === 'overlay2', detail: r.output.trim() };
+    },
+  },
+  {
+    name: 'test disk mounted',
+    run: async (c) => {
+      const r = await c.exec(
+        `n=0; while ! blkid -L ${TEST_LABEL} >/dev/null 2>&1 && [ $n -lt 30 ]; do sleep 1; n=$((n+1)); done; mkdir -p /mnt/d2d-test && mount -o ro "$(blkid -L ${TEST_LABEL})" /mnt/d2d-test && ls /mnt/d2d-test`,
+        60000,
+      );
+      return { ok: r.status === 0 && /busybox\.tar/.test(r.output), detail: r.output.trim() };
+    },
+  },
+  {
+    name: 'image imported from a tarball',
+    run: async (c) => {
+      const r = await c.exec(`docker load -i /mnt/d2d-test/busybox.tar && docker image inspect --format '{{.Id}}' ${TEST_IMAGE_TAG} && cat /mnt/d2d-test/files/image-id`, 120000);
+      const ids = r.output.match(/sha256:[0-9a-f]{64}/g) ?? [];
+      // The Id docker reports must be the id the host computed for the tarball.
+      const ok = r.status === 0 && ids.length >= 2 && ids[ids.length - 1] === ids[ids.length - 2];
+      return { ok, detail: r.output.trim().split('\n').slice(-3).join(' | ') };
+    },
+  },
+  {
+    name: 'container runs',
+    run: async (c) => {
+      const r = await c.exec(`docker run --rm ${TEST_IMAGE_TAG} sh -c 'echo hello-from-container-$((6*7)) uid=$(id -u)'`, 180000);
+      return { ok: r.status === 0 && /hello-from-container-42 uid=0/.test(r.output), detail: r.output.trim() };
+    },
+  },
+  {
+    name: 'container on the default bridge gets an address',
+    run: async (c) => {
+      const r = await c.exec(
+        `docker network inspect bridge --format 'subnet={{(index .IPAM.Config 0).Subnet}}' && docker run --rm ${TEST_IMAGE_TAG} ip -4 -o addr show eth0`,
+        180000,
+      );
+      const subnet = /subnet=(\d+\.\d+\.\d+)\.\d+\/(\d+)/.exec(r.output);
+      const addr = /inet (\d+\.\d+\.\d+)\.(\d+)\//.exec(r.output);
+      const ok = r.status === 0 && subnet !== null && addr !== null && addr[1] === subnet[1];
+      return { ok, detail: r.output.trim().split('\n').join(' | ') };
+    },
+  },
+];
+
+export async function runChecks(c: SerialConsole, onResult: (r: CheckResult) => void): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of CHECKS) {
+    let r: CheckResult;
+    try {
+      const { ok, detail } = await check.run(c);
+      r = { name: check.name, ok, detail };
+    } catch (e) {
+      r = { name: check.name, ok: false, detail: (e as Error).message };
+    }
+    results.push(r);
+    onResult(r);
+    if (!r.ok && check.name === 'docker ready') break;
+  }
+  return results;
+}
+
+export async function runScenario(c: SerialConsole, timeoutMs: number): Promise<CheckResult> {
+  try {
+    const r = await c.exec(`(cd /mnt/d2d-test && sh ./scenario.sh) 2>&1`, timeoutMs);
+    return { name: 'scenario', ok: r.status === 0, detail: `exit ${r.status}\n${r.output}` };
+  } catch (e) {
+    return { name: 'scenario', ok: false, detail: (e as Error).message };
+  }
+}

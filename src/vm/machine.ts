@@ -1,0 +1,86 @@
+// A running QEMU guest: starts QEMU from a VmSpec, wires the serial console,
+// and stops it (politely, then by force). Also picks the accelerator.
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { start } from '../tools/exec.js';
+import { probeKvm } from './kvm.js';
+import { OVMF_VARS, qemuArgv, type VmSpec } from './qemu.js';
+import { SerialConsole } from './console.js';
+
+export async function chooseAccel(want: string, image?: string): Promise<'kvm' | 'tcg'> {
+  if (want === 'kvm' || want === 'tcg') return want;
+  return (await probeKvm(image)).usable ? 'kvm' : 'tcg';
+}
+
+export class Machine {
+  readonly console: SerialConsole;
+  readonly exited: Promise<number | null>;
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly argv: string[],
+    private readonly tmp: string,
+    tee?: (s: string) => void,
+  ) {
+    this.console = new SerialConsole(proc.stdout!, proc.stdin!, tee);
+    proc.stderr?.on('data', (b: Buffer) => tee?.(`[qemu] ${b.toString()}`));
+    this.exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+  }
+
+  private agentConsole: SerialConsole | undefined;
+
+  /** The root shell on the guest's virtio console (see VmSpec.agent); connects on first use. */
+  async agent(timeoutMs = 30000): Promise<SerialConsole> {
+    if (this.agentConsole) return this.agentConsole;
+    const path = join(this.tmp, 'agent.sock');
+    const deadline = Date.now() + timeoutMs;
+    while (!existsSync(path)) {
+      if (Date.now() > deadline) throw new Error('QEMU did not create the agent socket');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const sock = connect(path);
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+    this.agentConsole = new SerialConsole(sock, sock, this.agentTee);
+    return this.agentConsole;
+  }
+
+  private agentTee: ((s: string) => void) | undefined;
+
+  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string } = {}): Machine {
+    const tmp = mkdtempSync(join(tmpdir(), 'd2d-vm-'));
+    let full: VmSpec = { ...spec, agent: join(tmp, 'agent.sock') };
+    if (spec.firmware === 'uefi') {
+      const vars = join(tmp, 'OVMF_VARS.fd');
+      copyFileSync(OVMF_VARS, vars);
+      full = { ...full, ovmfVars: vars };
+    }
+    const argv = qemuArgv(full);
+    const proc = start(argv, { log: opts.log });
+    const m = new Machine(proc, argv, tmp, opts.tee);
+    m.agentTee = opts.agentTee;
+    return m;
+  }
+
+  /** Power off from inside (clean shutdown); kill QEMU if it does not stop in time. */
+  async shutdown(timeoutMs = 90000): Promise<boolean> {
+    (this.agentConsole ?? this.console).send('\npoweroff\n');
+    const clean = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+    if (!clean) this.kill();
+    this.cleanup();
+    return clean;
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+// Command-line VM options -> a VmSpec (shared by `run` and `test`).
+import { existsSync } from 'node:fs';
+import { D2DError, ExitCode } from '../errors.js';
+import type { VmSpec } from './qemu.js';
+
+export interface VmCliOptions {
+  memory?: string;
+  cpus?: string;
+  firmware?: string;
+  bootFrom?: string;
+  disk?: string[];
+  accel?: string;
+}
+
+function int(name: string, v: string | undefined, def: number, min: number): number {
+  const n = v === undefined ? def : Number(v);
+  if (!Number.isInteger(n) || n < min) throw new D2DError('E_USAGE', `--${name} must be a whole number >= ${min}, got '${v}'`, { exitCode: ExitCode.usage });
+  return n;
+}
+
+export function imageBoot(image: string, bootFrom: string, cmdline: string): VmSpec['boot'] {
+  if (!existsSync(image)) throw new D2DError('E_USAGE', `no such image: ${image}`, { exitCode: ExitCode.usage, hint: 'build one with `debian2docker build`' });
+  if (image.endsWith('.kernel')) {
+    const initrd = image.replace(/\.kernel$/, '.initrd');
+    if (!existsSync(initrd)) throw new D2DError('E_USAGE', `network boot needs ${initrd} beside ${image}`, { exitCode: ExitCode.usage });
+    return { kind: 'kernel', kernel: image, initrd, append: cmdline };
+  }
+  if (bootFrom !== 'cdrom' && bootFrom !== 'usb' && bootFrom !== 'disk') throw new D2DError('E_USAGE', `--boot-from must be cdrom, usb or disk`, { exitCode: ExitCode.usage });
+  return { kind: bootFrom, image };
+}
+
+export function baseSpec(o: VmCliOptions, accel: 'kvm' | 'tcg'): Pick<VmSpec, 'accel' | 'memoryMiB' | 'cpus' | 'firmware'> {
+  const firmware = o.firmware ?? 'bios';
+  if (firmware !== 'bios' && firmware !== 'uefi') throw new D2DError('E_USAGE', `--firmware must be bios or uefi`, { exitCode: ExitCode.usage });
+  return { accel, memoryMiB: int('memory', o.memory, 1024, 128), cpus: int('cpus', o.cpus, 2, 1), firmware };
+}

@@ -1,0 +1,70 @@
+// QEMU command line, built from options by a pure function (tested against
+// exact argv). The guest's network is QEMU user-mode networking; host port
+// forwards are bound to 127.0.0.1 only.
+
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+export interface VmSpec {
+  accel: 'kvm' | 'tcg';
+  memoryMiB: number;
+  cpus: number;
+  firmware: 'bios' | 'uefi';
+  /** Writable copy of OVMF_VARS for this VM (UEFI only). */
+  ovmfVars?: string;
+  /** The bootable image and how it is attached; or a kernel for network-boot style. */
+  boot:
+    | { kind: 'cdrom' | 'usb' | 'disk'; image: string; writable?: boolean }
+    | { kind: 'kernel'; kernel: string; initrd: string; append: string };
+  /** Extra disks, attached as virtio block devices, in order. */
+  disks?: { file: string; readonly?: boolean; format?: 'raw' | 'qcow2' }[];
+  /** Serial console: 'stdio' (pipes or terminal), or 'mon:stdio' for an interactive run. */
+  serial: 'stdio' | 'mon:stdio';
+  /** QMP socket path (screendump, send-key, quit). */
+  qmp?: string;
+  /** Unix socket for a virtio console (/dev/hvc0 in the guest), where the image runs a root shell.
+   * The harness types its commands there: unlike the emulated UART it has flow control, so no
+   * character is lost while the guest is busy. */
+  agent?: string;
+  display: 'none' | 'gtk' | 'sdl';
+  network: { restrict: boolean; forwards?: { hostPort: number; guestPort: number }[] };
+  noReboot?: boolean;
+}
+
+export function qemuArgv(s: VmSpec): string[] {
+  const a = ['qemu-system-x86_64', '-machine', 'q35', '-accel', s.accel, '-cpu', s.accel === 'kvm' ? 'host' : 'max'];
+  a.push('-m', String(s.memoryMiB), '-smp', String(s.cpus), '-nodefaults', '-no-user-config', '-vga', 'std');
+  if (s.firmware === 'uefi') {
+    if (!s.ovmfVars) throw new Error('UEFI needs a writable OVMF_VARS copy');
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`);
+    a.push('-drive', `if=pflash,format=raw,unit=1,file=${s.ovmfVars}`);
+  }
+  const b = s.boot;
+  if (b.kind === 'kernel') {
+    a.push('-kernel', b.kernel, '-initrd', b.initrd, '-append', b.append);
+  } else {
+    // The image is never modified by a test boot: read-only, or a throw-away overlay for disks.
+    const ro = b.writable ? '' : b.kind === 'cdrom' ? ',readonly=on' : ',snapshot=on';
+    const media = b.kind === 'cdrom' ? ',media=cdrom' : '';
+    a.push('-drive', `if=none,id=boot,format=raw,file=${b.image}${media}${ro}`);
+    if (b.kind === 'cdrom') a.push('-device', 'ide-cd,drive=boot,bootindex=0');
+    else if (b.kind === 'usb') a.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=boot,removable=on,bootindex=0');
+    else a.push('-device', 'virtio-blk-pci,drive=boot,bootindex=0');
+  }
+  (s.disks ?? []).forEach((d, i) => {
+    a.push('-drive', `if=none,id=disk${i},format=${d.format ?? 'raw'},file=${d.file}${d.readonly ? ',readonly=on' : ''}`);
+    a.push('-device', `virtio-blk-pci,drive=disk${i}`);
+  });
+  const fwd = (s.network.forwards ?? []).map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
+  a.push('-netdev', `user,id=net0${s.network.restrict ? ',restrict=on' : ''}${fwd}`, '-device', 'virtio-net-pci,netdev=net0');
+  a.push('-device', 'virtio-rng-pci');
+  if (s.serial === 'mon:stdio') a.push('-serial', 'mon:stdio');
+  else a.push('-chardev', 'stdio,id=ser0,signal=off', '-serial', 'chardev:ser0');
+  if (s.agent) {
+    a.push('-device', 'virtio-serial-pci', '-chardev', `socket,id=agent,path=${s.agent},server=on,wait=off`, '-device', 'virtconsole,chardev=agent');
+  }
+  if (s.qmp) a.push('-qmp', `unix:${s.qmp},server=on,wait=off`);
+  a.push('-display', s.display);
+  if (s.noReboot) a.push('-no-reboot');
+  return a;
+}

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { merge } from '../../src/config/merge.js';
+import { suggest } from '../../src/config/suggest.js';
+
+function problems(text: string): { line: number | undefined; path: string; message: string }[] {
+  try {
+    loadConfigText(text, 'my.yaml');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    return e.problems.map((p) => ({ line: p.line, path: p.path, message: p.message }));
+  }
+  assert.fail('config was accepted');
+}
+
+test('the embedded default loads and has the documented values', () => {
+  const { config, hash } = loadConfigText(undefined);
+  assert.equal(config.name, 'debian2docker');
+  assert.equal(config.debian.suite, 'trixie');
+  assert.equal(config.kernel.package, 'linux-image-amd64');
+  assert.equal(config.initramfs.compression, 'xz');
+  assert.deepEqual(config.docker.daemon, { 'storage-driver': 'overlay2', 'log-driver': 'local' });
+  assert.match(hash, /^[0-9a-f]{64}$/);
+});
+
+test('a user file merges over the default: maps merge, scalars replace, lists append', () => {
+  const { config } = loadConfigText('packages: [htop]\nboot:\n  timeout: 0\ndocker:\n  daemon:\n    debug: true\n', 'u.yaml');
+  assert.deepEqual(config.packages, ['htop']);
+  assert.equal(config.boot.timeout, 0);
+  assert.equal(config.boot.cmdline, 'console=tty0 console=ttyS0,115200 quiet');
+  assert.deepEqual(config.docker.daemon, { 'storage-driver': 'overlay2', 'log-driver': 'local', debug: true });
+  assert.deepEqual(merge([1, 2], [2, 3]), [1, 2, 3]);
+});
+
+test('the hash changes with the config and not with formatting', () => {
+  const a = loadConfigText('hostname: box\n').hash;
+  const b = loadConfigText('# comment\nhostname:   box\n').hash;
+  const c = loadConfigText('hostname: box2\n').hash;
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+});
+
+test('unknown key: named, with file:line and a suggestion', () => {
+  const p = problems('name: x\nbooot:\n  timeout: 3\n');
+  assert.equal(p.length, 1);
+  assert.equal(p[0]!.line, 2);
+  assert.equal(p[0]!.path, 'booot');
+  assert.match(p[0]!.message, /unknown key 'booot' \(did you mean 'boot'\?\)/);
+});
+
+test('unknown nested key has the line of the key', () => {
+  const p = problems('boot:\n  timeout: 3\n  cmdlne: quiet\n');
+  assert.equal(p[0]!.line, 3);
+  assert.equal(p[0]!.path, 'boot.cmdlne');
+  assert.match(p[0]!.message, /did you mean 'cmdline'/);
+});
+
+test('wrong type: key path and line', () => {
+  const p = problems('name: ok\nboot:\n  timeout: soon\n');
+  assert.equal(p[0]!.path, 'boot.timeout');
+  assert.equal(p[0]!.line, 3);
+  assert.match(p[0]!.message, /number/);
+});
+
+test('bad package name: the list item is named', () => {
+  const p = problems('packages:\n  - htop\n  - "Bad Name"\n');
+  assert.equal(p[0]!.path, 'packages.1');
+  assert.equal(p[0]!.line, 3);
+  assert.match(p[0]!.message, /package name/);
+});
+
+test('invalid enum value', () => {
+  const p = problems('initramfs:\n  compression: lz4\n');
+  assert.equal(p[0]!.path, 'initramfs.compression');
+  assert.equal(p[0]!.line, 2);
+});
+
+test('cross-field rule: xz level above 9', () => {
+  const p = problems('initramfs:\n  level: 15\n');
+  assert.equal(p[0]!.path, 'initramfs.level');
+  assert.match(p[0]!.message, /xz levels are 1-9/);
+});
+
+test('YAML syntax error has a line', () => {
+  const p = problems('name: a\nboot: [1, 2\n');
+  assert.ok(p[0]!.line !== undefined);
+  assert.match(p[0]!.message, /^YAML:/);
+});
+
+test('top level must be a mapping', () => {
+  const p = problems('- a\n- b\n');
+  assert.equal(p[0]!.line, 1);
+  assert.match(p[0]!.message, /mapping/);
+});
+
+test('bad mirror URL and hostname', () => {
+  const p = problems('debian:\n  mirror: ftp.example\nhostname: Not_Valid\n');
+  const paths = p.map((x) => x.path).sort();
+  assert.deepEqual(paths, ['debian.mirror', 'hostname']);
+  assert.equal(p.find((x) => x.path === 'hostname')!.line, 3);
+});
+
+test('duplicate keys are rejected', () => {
+  const p = problems('name: a\nname: b\n');
+  assert.match(p[0]!.message, /YAML/);
+});
+
+test('suggest finds near misses only', () => {
+  assert.equal(suggest('packges', ['packages', 'kernel']), 'packages');
+  assert.equal(suggest('zzzzzz', ['packages', 'kernel']), undefined);
+});

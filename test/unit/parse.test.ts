@@ -1,0 +1,71 @@
+// Parsers of tool output and small pure helpers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseShowDepends } from '../../src/stages/modules.js';
+import { parseSimulatedInstalls, debFileName } from '../../src/stages/kernel.js';
+import { parseDpkgQuery } from '../../src/stages/record.js';
+import { parseLdd } from '../../src/stages/stage1extras.js';
+import { keepPath, byteSort } from '../../src/stages/pack.js';
+import { initrdOrder } from '../../src/stages/initrd.js';
+import { lockRoot } from '../../src/stages/overlay.js';
+import { diagnoseApt } from '../../src/stages/rootfs.js';
+import { tailOf, shellQuote } from '../../src/tools/exec.js';
+import { StageError } from '../../src/errors.js';
+
+test('modprobe --show-depends output: files in load order, builtins noted', () => {
+  const out = 'insmod /k/lib/modules/6.1/kernel/lib/libcrc32c.ko.xz \ninsmod /k/lib/modules/6.1/kernel/net/netfilter/nf_tables.ko.xz \nbuiltin crc32c\n';
+  assert.deepEqual(parseShowDepends(out), { files: ['/k/lib/modules/6.1/kernel/lib/libcrc32c.ko.xz', '/k/lib/modules/6.1/kernel/net/netfilter/nf_tables.ko.xz'], builtin: true });
+});
+
+test('apt-get -s: packages and versions to install', () => {
+  const out = 'NOTE: simulation\nInst linux-image-6.12.1+deb13-amd64 (6.12.1-1 Debian:13/stable [amd64])\nInst linux-image-amd64 [6.1] (6.12.1-1 Debian:13/stable [amd64])\nConf x (1 Debian)\n';
+  assert.deepEqual(parseSimulatedInstalls(out), [{ name: 'linux-image-6.12.1+deb13-amd64', version: '6.12.1-1' }, { name: 'linux-image-amd64', version: '6.12.1-1' }]);
+  assert.equal(debFileName('p', '1:2.3-4'), 'p_1%3a2.3-4_amd64.deb');
+});
+
+test('dpkg-query output is sorted by name', () => {
+  assert.deepEqual(parseDpkgQuery('zlib1g\t1:1.3\tamd64\nbash\t5.2\tamd64\n'), [{ name: 'bash', version: '5.2', arch: 'amd64' }, { name: 'zlib1g', version: '1:1.3', arch: 'amd64' }]);
+});
+
+test('ldd output: resolved libraries and the loader', () => {
+  const out = '\tlinux-vdso.so.1 (0x00007ffd)\n\tlibzstd.so.1 => /lib/x86_64-linux-gnu/libzstd.so.1 (0x7f)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n\t/lib64/ld-linux-x86-64.so.2 (0x7f)\n';
+  assert.deepEqual(parseLdd(out), ['/lib/x86_64-linux-gnu/libzstd.so.1', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+});
+
+test('pack leaves out virtual file systems, the contents of run/tmp, and caches', () => {
+  assert.ok(!keepPath('proc'));
+  assert.ok(!keepPath('dev'));
+  assert.ok(keepPath('run'));
+  assert.ok(keepPath('tmp'));
+  assert.ok(!keepPath('tmp/x'));
+  assert.ok(!keepPath('proc/1'));
+  assert.ok(!keepPath('var/cache/apt/archives/x.deb'));
+  assert.ok(!keepPath('var/lib/apt/lists/foo'));
+  assert.ok(keepPath('usr/bin/dockerd'));
+  assert.deepEqual(byteSort(['b', 'B', 'a', 'a/b', 'a-b']), ['B', 'a', 'a-b', 'a/b', 'b']);
+});
+
+test('initrd order: payload then the sentinel, last', () => {
+  assert.deepEqual(initrdOrder(['d2d/complete', 'init', 'd2d/rootfs.cpio.xz', 'bin', 'bin/busybox', 'd2d']), ['bin', 'bin/busybox', 'd2d', 'init', 'd2d/rootfs.cpio.xz', 'd2d/complete']);
+});
+
+test('root password is locked', () => {
+  assert.equal(lockRoot('root::19000:0:99999:7:::\ndaemon:*:1::::::'), 'root:*:19000:0:99999:7:::\ndaemon:*:1::::::');
+  assert.equal(lockRoot('root:$y$abc:19000::::::'), 'root:*:19000::::::');
+});
+
+test('apt failures are recognised and named', () => {
+  const a = diagnoseApt('E: Unable to locate package no-such-pkg\nE: Unable to locate package other\n', 'trixie');
+  assert.ok(a instanceof StageError);
+  assert.equal(a.code, 'E_UNKNOWN_PACKAGE');
+  assert.match(a.message, /no-such-pkg, other/);
+  const b = diagnoseApt("W: Failed to fetch http://x/dists/trixie/InRelease  Temporary failure resolving 'x'\n", 'trixie');
+  assert.equal(b?.code, 'E_MIRROR_UNREACHABLE');
+  assert.equal(diagnoseApt('I: all fine\n', 'trixie'), undefined);
+});
+
+test('error tail prefers error-like lines; shell quoting', () => {
+  assert.equal(tailOf('a\nb\nE: broken\nc\n'), 'E: broken');
+  assert.equal(tailOf('a\nb\n'), 'a\nb');
+  assert.equal(shellQuote(['echo', 'a b', "it's", '--x=1']), `echo 'a b' 'it'\\''s' --x=1`);
+});

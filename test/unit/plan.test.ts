@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfigText } from '../../src/config/load.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { moduleSets } from '../../src/plan/modules.js';
+
+const plan = (yaml?: string) => {
+  const l = loadConfigText(yaml);
+  return makePlan(l.config, { outDir: '/o', configHash: l.hash, sourceDateEpoch: 1700000000 });
+};
+
+test('default plan: artifacts, packages, module sets', () => {
+  const p = plan();
+  assert.deepEqual(p.artifacts, { iso: '/o/debian2docker.iso', kernel: '/o/debian2docker.kernel', initrd: '/o/debian2docker.initrd', manifest: '/o/debian2docker.manifest.json' });
+  for (const pkg of ['docker.io', 'docker-cli', 'containerd', 'runc', 'iptables', 'busybox-static', 'kmod']) assert.ok(p.packages.includes(pkg), pkg);
+  assert.deepEqual(p.packages, [...p.packages].sort());
+  assert.ok(!p.packages.includes('zstd'));
+  assert.ok(p.kernel.modules.required.includes('overlay'));
+  assert.ok(p.kernel.modules.required.includes('br_netfilter'));
+  assert.ok(p.kernel.modules.optional.includes('r8169'));
+  assert.equal(p.iso.volid, 'DEBIAN2DOCKER');
+});
+
+test('boot entries: default and verbose share the command line', () => {
+  const p = plan();
+  assert.equal(p.boot.entries.length, 2);
+  assert.equal(p.boot.entries[0]!.cmdline, 'console=tty0 console=ttyS0,115200 quiet');
+  assert.equal(p.boot.entries[1]!.cmdline, 'console=tty0 console=ttyS0,115200 loglevel=7 d2d.debug=1');
+});
+
+test('zstd compression brings zstd into the image for stage 1', () => {
+  const p = plan('initramfs:\n  compression: zstd\n  level: 19\n');
+  assert.ok(p.packages.includes('zstd'));
+});
+
+test('user packages and modules are added, not duplicated', () => {
+  const p = plan('packages: [htop, bash]\nkernel:\n  modules: [wireguard]\n');
+  assert.equal(p.packages.filter((x) => x === 'bash').length, 1);
+  assert.ok(p.packages.includes('htop'));
+  assert.ok(p.kernel.modules.required.includes('wireguard'));
+  const s = moduleSets([]);
+  assert.equal(new Set([...s.required, ...s.optional]).size, s.required.length + s.optional.length);
+});
