@@ -15,6 +15,9 @@ const setExit = (code: number): void => {
   (program as unknown as { d2dExit?: number }).d2dExit = code;
 };
 
+// Before any command is added, so that every subcommand inherits it: main.ts maps usage errors to exit 2.
+program.exitOverride();
+
 program
   .name('debian2docker')
   .description('Build a small Debian-based bootable image that runs Docker as the OS')

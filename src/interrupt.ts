@@ -3,7 +3,10 @@
 const handlers = new Set<() => void>();
 let installed = false;
 
+import { stopAllChildren } from './tools/exec.js';
+
 function fire(signal: NodeJS.Signals): void {
+  stopAllChildren();
   for (const h of handlers) {
     try {
       h();

@@ -6,7 +6,6 @@ import { program } from './cli.js';
 
 async function main(): Promise<number> {
   try {
-    program.exitOverride();
     await program.parseAsync(process.argv);
     return (program as unknown as { d2dExit?: number }).d2dExit ?? ExitCode.ok;
   } catch (e) {

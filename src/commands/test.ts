@@ -17,6 +17,8 @@ export interface TestOptions extends VmCliOptions {
   timeout?: string;
   consoleLog?: string;
   retries?: number;
+  /** Extra files for the test disk's files/ folder (API only). */
+  files?: Record<string, string>;
 }
 
 export interface TestReport {
@@ -107,7 +109,7 @@ export async function testImageReport(image: string, o: TestOptions): Promise<Te
   const consoleLog = o.consoleLog ? createWriteStream(o.consoleLog) : undefined;
   try {
     const disk = join(tmp, 'test.iso');
-    await makeTestDisk(disk, { scenario: o.scenario });
+    await makeTestDisk(disk, { scenario: o.scenario, files: o.files });
     const attempts = 1 + (o.retries ?? 1);
     let last: TestReport | undefined;
     for (let i = 1; i <= attempts; i++) {

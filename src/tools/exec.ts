@@ -44,6 +44,13 @@ export function shellQuote(argv: readonly string[]): string {
 }
 
 let verbose = false;
+
+/** Children still running, so an interrupted build can stop them (a terminal's Ctrl-C reaches
+ * them anyway; `kill -INT` of our process alone does not). */
+const running = new Set<ChildProcess>();
+export function stopAllChildren(): void {
+  for (const c of running) c.kill('SIGTERM');
+}
 export function setVerbose(v: boolean): void {
   verbose = v;
 }
@@ -52,10 +59,18 @@ function openLog(path: string | undefined): WriteStream | undefined {
   return path === undefined ? undefined : createWriteStream(path, { flags: 'a' });
 }
 
+/** The user's PATH plus the sbin folders: a normal user's PATH on Debian lacks them, yet depmod,
+ * modprobe and mkfs.fat live there and work without root. */
+export function searchPath(): string {
+  const dirs = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+  for (const d of ['/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
+  return dirs.join(':');
+}
+
 export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   // A clean, predictable environment: the tools we run must not depend on the user's locale or shell setup.
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: searchPath(),
     HOME: process.env.HOME ?? '/root',
     LC_ALL: 'C.UTF-8',
     TZ: 'UTC',
@@ -84,6 +99,8 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     log?.end();
     throw e;
   }
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const out: Buffer[] = [];
   let combined = '';
   const keep = (b: Buffer): void => {
@@ -132,7 +149,7 @@ export function start(argv: readonly string[], opts: { cwd?: string; interactive
 /** Whether a command exists on PATH (no process is started). */
 export async function which(cmd: string): Promise<string | undefined> {
   const { access, constants } = await import('node:fs/promises');
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  const dirs = searchPath().split(':').filter((d) => d !== '');
   for (const d of dirs) {
     const p = `${d}/${cmd}`;
     try {

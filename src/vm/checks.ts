@@ -40,7 +40,7 @@ export const CHECKS: Check[] = [
   {
     name: 'image imported from a tarball',
     run: async (c) => {
-      const r = await c.exec(`docker load -i /mnt/d2d-test/busybox.tar && docker image inspect --format '{{.Id}}' ${TEST_IMAGE_TAG} && cat /mnt/d2d-test/files/image-id`, 120000);
+      const r = await c.exec(`docker load -q -i /mnt/d2d-test/busybox.tar && docker image inspect --format '{{.Id}}' ${TEST_IMAGE_TAG} && cat /mnt/d2d-test/files/image-id`, 120000);
       const ids = r.output.match(/sha256:[0-9a-f]{64}/g) ?? [];
       // The Id docker reports must be the id the host computed for the tarball.
       const ok = r.status === 0 && ids.length >= 2 && ids[ids.length - 1] === ids[ids.length - 2];

@@ -12,7 +12,7 @@ export const TEST_LABEL = 'D2D-TEST';
 export const TEST_IMAGE_TAG = 'd2d-test/busybox:1';
 export const BUSYBOX = '/bin/busybox';
 
-export async function makeTestDisk(out: string, opts: { scenario?: string; busybox?: string } = {}): Promise<{ imageId: string }> {
+export async function makeTestDisk(out: string, opts: { scenario?: string; busybox?: string; files?: Record<string, string> } = {}): Promise<{ imageId: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'd2d-testdisk-'));
   try {
     const { tarball, imageId } = busyboxImage(readFileSync(opts.busybox ?? BUSYBOX), TEST_IMAGE_TAG, 0);
@@ -20,6 +20,7 @@ export async function makeTestDisk(out: string, opts: { scenario?: string; busyb
     if (opts.scenario) copyFileSync(opts.scenario, join(dir, 'scenario.sh'));
     mkdirSync(join(dir, 'files'), { recursive: true });
     writeFileSync(join(dir, 'files', 'image-id'), `${imageId}\n`);
+    for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, 'files', name), text);
     await run(['xorriso', '-as', 'mkisofs', '-quiet', '-R', '-V', TEST_LABEL, '-o', out, dir]);
     return { imageId };
   } finally {

@@ -1,0 +1,91 @@
+// Bad input through the real CLI: each gives a clear message naming the thing
+// at fault, a documented exit code, and nothing at the output path.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, SKIP } from './helpers.js';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'd2d-bad-'));
+/** A PATH holding node and nothing else: every host tool is missing. */
+function nodeOnlyPath(): string {
+  const d = tmp();
+  symlinkSync(process.execPath, join(d, 'node'));
+  return d;
+}
+const artifacts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
+
+describe('bad input (no build needed)', () => {
+  test('invalid config: key, problem and file:line; exit 3', async () => {
+    const d = tmp();
+    const f = join(d, 'bad.yaml');
+    writeFileSync(f, 'name: ok\nboot:\n  timeout: soon\n  cmdlne: quiet\n');
+    const r = await cli(['validate', f], { quiet: true });
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, new RegExp(`${f}:3:\\d+: boot.timeout: `));
+    assert.match(r.stderr, new RegExp(`${f}:4:\\d+: boot.cmdlne: unknown key 'cmdlne' \\(did you mean 'cmdline'\\?\\)`));
+    const b = await cli(['build', f, '-o', join(d, 'out')], { quiet: true });
+    assert.equal(b.status, 3);
+    assert.deepEqual(artifacts(join(d, 'out')), []);
+  });
+
+  test('missing host tool: the tool, its package and the apt-get line; exit 4', async () => {
+    const d = tmp();
+    // A PATH with node only: every build tool is missing.
+    const r = await cli(['build', '-o', join(d, 'out')], { env: { PATH: nodeOnlyPath() }, quiet: true });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /missing host tools: 'mmdebstrap' \(package mmdebstrap\)/);
+    assert.match(r.stderr, /apt-get install -y mmdebstrap .*xorriso/);
+    assert.deepEqual(artifacts(join(d, 'out')), []);
+  });
+
+  test('doctor reports missing tools with the apt-get line; exit 4', async () => {
+    const r = await cli(['doctor'], { env: { PATH: nodeOnlyPath() }, quiet: true });
+    assert.equal(r.status, 4);
+    assert.match(r.stdout, /MISSING xorriso/);
+    assert.match(r.stdout, /apt-get install -y .*xorriso/);
+  });
+
+  test('bad command line: exit 2', async () => {
+    const r = await cli(['test', 'no-such.iso', '--firmware', 'coreboot'], { quiet: true });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /coreboot/);
+  });
+});
+
+describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
+  test('unknown Debian package: named; exit 3; no artifact', { timeout: 10 * 60000 }, async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'c.yaml'), 'packages: [d2d-no-such-package]\n');
+    const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out')], { quiet: true });
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /unknown Debian package in trixie: d2d-no-such-package/);
+    assert.match(r.stderr, /log: .*rootfs\.log/);
+    assert.deepEqual(artifacts(join(d, 'out')), []);
+  });
+
+  test('mirror unreachable: said plainly; exit 6', { timeout: 10 * 60000 }, async () => {
+    const d = tmp();
+    // Nothing listens on 127.0.0.1:9 (discard): connection refused, no traffic leaves the machine.
+    writeFileSync(join(d, 'c.yaml'), 'debian:\n  mirror: http://127.0.0.1:9/debian\n');
+    const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out'), '--no-cache'], { quiet: true });
+    assert.equal(r.status, 6, r.stderr);
+    assert.match(r.stderr, /the Debian mirror is unreachable/);
+    assert.deepEqual(artifacts(join(d, 'out')), []);
+  });
+
+  test('Ctrl-C during a build: exit 130, log path printed, nothing at the output path', { timeout: 10 * 60000 }, async () => {
+    const d = tmp();
+    let pid = 0;
+    const p = cli(['build', '-o', join(d, 'out')], { onSpawn: (x) => (pid = x), quiet: true });
+    // Interrupt while mmdebstrap is working, as a terminal would: the whole process group.
+    await new Promise((r) => setTimeout(r, 8000));
+    process.kill(-pid, 'SIGINT');
+    const r = await p;
+    assert.equal(r.status, 130, r.stderr);
+    assert.match(r.stderr, /interrupted/);
+    assert.match(r.stderr, /logs of the interrupted build: .*logs/);
+    assert.deepEqual(artifacts(join(d, 'out')), []);
+  });
+});

@@ -1,0 +1,98 @@
+// End to end: build the default image with the real tools, then boot it in
+// QEMU as BIOS + CD-ROM, UEFI + USB stick and network boot (kernel + initrd),
+// and check it from inside each guest. One build serves every boot.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { testImageReport, type TestReport } from '../../src/commands/test.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { cli, E2E_DIR, SKIP } from './helpers.js';
+
+const OUT = join(E2E_DIR, 'core');
+const ISO = join(OUT, 'debian2docker.iso');
+const MANIFEST = join(OUT, 'debian2docker.manifest.json');
+const CHECKS = ['docker ready', 'storage driver overlay2', 'test disk mounted', 'image imported from a tarball', 'container runs', 'container on the default bridge gets an address', 'clean shutdown'];
+
+interface Manifest {
+  kernel: { version: string; modules: string[] };
+  packages: { name: string; version: string }[];
+  artifacts: Record<string, { file: string; bytes: number; sha256: string }>;
+  rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[] };
+  stages: Record<string, number>;
+  config: { sha256: string };
+}
+
+function assertPassed(r: TestReport, extra: string[] = []): void {
+  const byName = new Map(r.results.map((x) => [x.name, x]));
+  for (const name of [...CHECKS, ...extra]) {
+    const x = byName.get(name);
+    assert.ok(x, `check '${name}' did not run`);
+    assert.ok(x.ok, `check '${name}' failed: ${x.detail}`);
+  }
+  assert.ok(r.ok);
+  assert.ok((r.readySeconds ?? 0) > 0);
+}
+
+describe('core image', { skip: SKIP }, () => {
+  let manifest: Manifest;
+
+  before(async () => {
+    rmSync(OUT, { recursive: true, force: true });
+    const r = await cli(['build', '-o', OUT]);
+    assert.equal(r.status, 0, `build failed:\n${r.stderr}`);
+    manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
+  });
+
+  test('artifacts are complete and the manifest describes them', () => {
+    for (const [kind, a] of Object.entries(manifest.artifacts)) {
+      const file = join(OUT, a.file);
+      const data = readFileSync(file);
+      assert.equal(data.length, a.bytes, `${kind} size`);
+      assert.equal(createHash('sha256').update(data).digest('hex'), a.sha256, `${kind} sha256`);
+    }
+    assert.deepEqual(Object.keys(manifest.artifacts).sort(), ['initrd', 'iso', 'kernel']);
+    const names = manifest.packages.map((p) => p.name);
+    for (const p of ['docker.io', 'docker-cli', 'containerd', 'runc', 'iptables']) assert.ok(names.includes(p), `package ${p}`);
+    assert.match(manifest.kernel.version, /^\d+\.\d+/);
+    for (const m of ['overlay', 'br_netfilter', 'nf_tables', 'veth', 'bridge', 'virtio_net', 'isofs']) {
+      assert.ok(manifest.kernel.modules.some((f) => f.endsWith(`/${m}.ko`)), `module ${m}`);
+    }
+    assert.ok(manifest.rootfs.compressedBytes < manifest.rootfs.cpioBytes);
+    for (const s of ['preflight', 'rootfs', 'rootfs/pack', 'initrd', 'bootloader', 'iso']) assert.ok(s in manifest.stages, `stage timing ${s}`);
+    // Nothing half-written or left over next to the outputs.
+    assert.deepEqual(readdirSync(OUT).filter((f) => f.endsWith('.partial')), []);
+    assert.ok(!existsSync(join(OUT, '.d2d-work', 'debian2docker')), 'work folder removed after success');
+  });
+
+  test('BIOS + CD-ROM boots to Docker and runs the in-guest scenario', { timeout: 20 * 60000 }, async () => {
+    const r = await testImageReport(ISO, {
+      firmware: 'bios',
+      bootFrom: 'cdrom',
+      scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/core.sh'),
+      files: { 'expected-kernel': manifest.kernel.version },
+      consoleLog: join(OUT, 'console-bios-cdrom.log'),
+    });
+    assertPassed(r, ['scenario']);
+  });
+
+  test('UEFI + USB stick boots to Docker', { timeout: 20 * 60000 }, async () => {
+    const r = await testImageReport(ISO, { firmware: 'uefi', bootFrom: 'usb', consoleLog: join(OUT, 'console-uefi-usb.log') });
+    assertPassed(r);
+    assert.match(readFileSync(join(OUT, 'console-uefi-usb.log'), 'utf8'), /BdsDxe: starting Boot\d+ "UEFI QEMU QEMU USB/);
+  });
+
+  test('network boot (kernel + initrd) boots to Docker; a failing scenario fails the run', { timeout: 20 * 60000 }, async () => {
+    const r = await testImageReport(join(OUT, 'debian2docker.kernel'), {
+      scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/fails.sh'),
+      consoleLog: join(OUT, 'console-netboot.log'),
+    });
+    for (const name of CHECKS) assert.ok(r.results.find((x) => x.name === name)?.ok, `check '${name}'`);
+    const s = r.results.find((x) => x.name === 'scenario');
+    assert.ok(s && !s.ok, 'the scenario is reported as failed');
+    assert.match(s.detail, /exit 3/);
+    assert.match(s.detail, /guest says: no such thing/);
+    assert.equal(r.ok, false, 'a failed scenario fails the whole test');
+  });
+});

@@ -1,0 +1,30 @@
+// Shared by the end-to-end tests: run the real CLI, and where builds go.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+export const CLI = join(PACKAGE_ROOT, 'bin/debian2docker.js');
+export const E2E_DIR = join(PACKAGE_ROOT, '.cache/e2e');
+export const SKIP = process.env.D2D_SKIP_E2E === '1' ? 'D2D_SKIP_E2E=1' : false;
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI as a user would; stderr is also streamed with a prefix so long builds show progress. */
+export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; quiet?: boolean } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    opts.onSpawn?.(p.pid!);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (!opts.quiet) process.stderr.write(b.toString().replace(/^/gm, '    | '));
+    });
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Runs inside the booted default image (from the test disk). Every check
+# prints what it saw; the first failure exits non-zero.
+set -u
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+expected_kernel=$(cat ./files/expected-kernel 2>/dev/null || echo "")
+[ -n "$expected_kernel" ] || fail "no expected kernel version on the test disk"
+[ "$(uname -r)" = "$expected_kernel" ] || fail "kernel $(uname -r), expected $expected_kernel"
+ok "kernel $(uname -r)"
+
+[ "$(hostname)" = debian2docker ] || fail "hostname is $(hostname)"
+ok "hostname $(hostname)"
+
+[ "$(readlink /proc/1/exe)" = /usr/bin/busybox ] || fail "PID 1 is $(readlink /proc/1/exe)"
+ok "PID 1 is busybox init"
+
+# / must be a real tmpfs (runc's pivot_root refuses the kernel's rootfs).
+fstype=$(awk '$2 == "/" {print $3}' /proc/mounts | tail -n 1)
+[ "$fstype" = tmpfs ] || fail "root file system is $fstype"
+ok "root is $fstype"
+
+grep -q '^root:\*:' /etc/shadow || fail "root has a password"
+ok "root password locked"
+
+# No plain-TCP Docker API.
+if ss -ltn 2>/dev/null | grep -Eq ':(2375|2376)\b'; then fail "Docker listens on TCP"; fi
+[ -S /run/docker.sock ] || fail "no Docker socket"
+ok "Docker only on its unix socket"
+
+for m in overlay br_netfilter nf_tables veth; do
+	grep -q "^$m " /proc/modules || fail "module $m not loaded"
+done
+ok "Docker's modules are loaded"
+
+[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || fail "cgroup v2 not mounted"
+ok "cgroup v2"
+
+ip -4 addr show eth0 | grep -q 'inet 10\.0\.2\.' || fail "eth0 has no DHCP address: $(ip -4 -o addr)"
+ok "eth0 got its address by DHCP"
+
+# A container with a writable layer and a volume; overlay2 on the tmpfs root.
+docker volume create d2d-vol >/dev/null || fail "volume create"
+out=$(docker run --rm -v d2d-vol:/data d2d-test/busybox:1 sh -c 'echo persisted > /data/f && cat /data/f') || fail "container with a volume"
+[ "$out" = persisted ] || fail "volume content: $out"
+ok "container wrote to a volume"
+exit 0
