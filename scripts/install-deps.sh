@@ -9,7 +9,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-	mmdebstrap debian-archive-keyring uidmap dpkg kmod cpio xz-utils zstd \
+	mmdebstrap debian-archive-keyring uidmap kmod cpio xz-utils zstd \
 	grub-common grub-pc-bin grub-efi-amd64-bin dosfstools mtools xorriso \
 	qemu-system-x86 qemu-utils ovmf busybox-static \
 	shellcheck ca-certificates

@@ -4,7 +4,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -94,5 +94,22 @@ describe('core image', { skip: SKIP }, () => {
     assert.match(s.detail, /exit 3/);
     assert.match(s.detail, /guest says: no such thing/);
     assert.equal(r.ok, false, 'a failed scenario fails the whole test');
+  });
+});
+
+describe('zstd-compressed root file system', { skip: SKIP }, () => {
+  const out = join(E2E_DIR, 'zstd');
+
+  test('builds with compression: zstd and boots to Docker (network boot)', { timeout: 30 * 60000 }, async () => {
+    rmSync(out, { recursive: true, force: true });
+    const cfg = join(E2E_DIR, 'zstd.yaml');
+    writeFileSync(cfg, 'name: d2d-zstd\ninitramfs:\n  compression: zstd\n  level: 19\n');
+    const b = await cli(['build', cfg, '-o', out]);
+    assert.equal(b.status, 0, b.stderr);
+    const m = JSON.parse(readFileSync(join(out, 'd2d-zstd.manifest.json'), 'utf8')) as Manifest & { rootfs: { compression: string } };
+    assert.equal(m.rootfs.compression, 'zstd');
+    assert.ok(m.packages.some((p) => p.name === 'zstd'), 'zstd is in the image for stage 1');
+    const r = await testImageReport(join(out, 'd2d-zstd.kernel'), { consoleLog: join(out, 'console.log') });
+    assertPassed(r);
   });
 });

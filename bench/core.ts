@@ -1,0 +1,100 @@
+// Benchmark of the core image. Prints figures; asserts nothing.
+//   node dist/bench/core.js [--image out/debian2docker.iso] [--skip-memory]
+// Without --image it builds the default image cold (no package cache) first.
+// Boot times are under whatever accelerator the probe picks (TCG here), and are
+// quoted against a floor measured in the same run: the same kernel booting a
+// trivial init that powers off at once.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from '../src/commands/build.js';
+import { Machine, chooseAccel } from '../src/vm/machine.js';
+import type { Manifest } from '../src/stages/manifest.js';
+
+const args = process.argv.slice(2);
+const flag = (n: string): boolean => args.includes(n);
+const value = (n: string): string | undefined => {
+  const i = args.indexOf(n);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
+const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** Power-on to a console pattern, in seconds, or undefined if it never came. */
+async function bootTime(spec: Parameters<typeof Machine.start>[0], pattern: RegExp, timeoutS: number): Promise<number | undefined> {
+  const m = Machine.start(spec);
+  const t0 = Date.now();
+  try {
+    await Promise.race([m.console.waitFor(pattern, timeoutS * 1000), m.console.waitFor(/d2d: FATAL|Kernel panic|Out of memory/, timeoutS * 1000).then(() => Promise.reject(new Error('failed')))]);
+    return (Date.now() - t0) / 1000;
+  } catch {
+    return undefined;
+  } finally {
+    m.kill();
+  }
+}
+
+/** A trivial initramfs: static busybox whose /init says a word and powers off. */
+function floorInitrd(dir: string): string {
+  const tree = join(dir, 'floor');
+  mkdirSync(join(tree, 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(tree, 'bin/busybox'));
+  writeFileSync(join(tree, 'init'), '#!/bin/busybox sh\n/bin/busybox echo d2d-floor-ready\n/bin/busybox poweroff -f\n');
+  chmodSync(join(tree, 'init'), 0o755);
+  const out = join(dir, 'floor.cpio');
+  execFileSync('sh', ['-c', `cd "${tree}" && find . | cpio --quiet -o -H newc -R 0:0 > "${out}"`]);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'd2d-bench-'));
+  let iso = value('--image');
+  let buildSeconds: number | undefined;
+  if (!iso) {
+    const t0 = Date.now();
+    const r = await build({ outDir: join(tmp, 'out'), noCache: true });
+    buildSeconds = (Date.now() - t0) / 1000;
+    iso = r.plan.artifacts.iso;
+  }
+  const manifest = JSON.parse(readFileSync(iso.replace(/\.iso$/, '.manifest.json'), 'utf8')) as Manifest;
+  const kernel = iso.replace(/\.iso$/, '.kernel');
+  const initrd = iso.replace(/\.iso$/, '.initrd');
+  const accel = await chooseAccel('auto', kernel);
+  const cmdline = 'console=ttyS0,115200 quiet';
+  const base = { accel, cpus: 2, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
+
+  console.log('debian2docker core image benchmark');
+  console.log(`  accelerator                     ${accel}`);
+  if (buildSeconds !== undefined) console.log(`  cold build (no package cache)   ${buildSeconds.toFixed(0)} s`);
+  console.log(`  ISO                             ${MB(manifest.artifacts.iso!.bytes)}`);
+  console.log(`  initrd (what the loader loads)  ${MB(manifest.artifacts.initrd!.bytes)}`);
+  console.log(`  kernel                          ${MB(manifest.artifacts.kernel!.bytes)}`);
+  console.log(`  root fs cpio, uncompressed      ${MiB(manifest.rootfs.cpioBytes)}`);
+  console.log(`  root fs, ${manifest.rootfs.compression} compressed        ${MB(manifest.rootfs.compressedBytes)} (${((manifest.rootfs.compressedBytes / manifest.rootfs.cpioBytes) * 100).toFixed(0)}%)`);
+
+  const floor = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd: floorInitrd(tmp), append: cmdline } }, /d2d-floor-ready/, 300);
+  const cd = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'cdrom', image: iso } }, /d2d: docker: ready/, 600);
+  const net = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, /d2d: docker: ready/, 600);
+  const ratio = (x?: number): string => (x !== undefined && floor ? ` (${(x / floor).toFixed(1)}x the floor)` : '');
+  console.log(`  floor: same kernel, trivial init ${floor?.toFixed(1) ?? 'n/a'} s`);
+  console.log(`  power-on -> docker ready, BIOS CD        ${cd?.toFixed(1) ?? 'never'} s${ratio(cd)}`);
+  console.log(`  power-on -> docker ready, kernel+initrd  ${net?.toFixed(1) ?? 'never'} s${ratio(net)}`);
+
+  if (!flag('--skip-memory')) {
+    // Least -m (in 64 MiB steps) that still reaches Docker ready, by bisection.
+    let lo = 128; // assumed too small
+    let hi = 1024; // known to work
+    while (hi - lo > 64) {
+      const mid = Math.round((lo + hi) / 2 / 64) * 64;
+      const t = await bootTime({ ...base, memoryMiB: mid, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, /d2d: docker: ready/, 600);
+      console.log(`    -m ${mid}: ${t === undefined ? 'no' : `docker ready in ${t.toFixed(1)} s`}`);
+      if (t === undefined) lo = mid;
+      else hi = mid;
+    }
+    console.log(`  least memory reaching docker ready  ${hi} MiB (64 MiB steps)`);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+await main();
