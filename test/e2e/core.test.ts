@@ -4,7 +4,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -102,6 +102,7 @@ describe('zstd-compressed root file system', { skip: SKIP }, () => {
 
   test('builds with compression: zstd and boots to Docker (network boot)', { timeout: 30 * 60000 }, async () => {
     rmSync(out, { recursive: true, force: true });
+    mkdirSync(E2E_DIR, { recursive: true });
     const cfg = join(E2E_DIR, 'zstd.yaml');
     writeFileSync(cfg, 'name: d2d-zstd\ninitramfs:\n  compression: zstd\n  level: 19\n');
     const b = await cli(['build', cfg, '-o', out]);
