@@ -2,8 +2,27 @@
 // there, whether or not the build itself runs as root): `node inside.js WORKDIR ROOT`.
 // It runs the stages that need the root filesystem as a folder, then reports
 // back to the outer build through WORKDIR/inside.json (or inside-error.json).
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// Root mode: we are real root and write straight into WORKDIR.
+// Unshare mode (rootless): our "root" is the user's first subordinate id, which
+// cannot write the user's files. We then work in ROOT/.d2d-work (left out of
+// the image) and mmdebstrap's next hook, `sync-out`, copies it to WORKDIR as the
+// user. Errors are also printed with a marker, since that folder is lost when
+// the hook fails.
+
+export const INNER_WORKDIR = '.d2d-work';
+export const ERROR_MARKER = 'D2D-INSIDE-ERROR ';
+
+function innerWorkdir(workDir: string, root: string): string {
+  if (process.env.MMDEBSTRAP_MODE !== 'unshare') return workDir;
+  const inner = join(root, INNER_WORKDIR);
+  mkdirSync(join(inner, 'logs'), { recursive: true });
+  copyFileSync(join(workDir, 'plan.json'), join(inner, 'plan.json'));
+  return inner;
+}
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { tailOf } from './tools/exec.js';
 import { runStage, workspace, type Context } from './context.js';
 import type { BuildPlan } from './plan/plan.js';
 import { D2DError, StageError } from './errors.js';
@@ -18,7 +37,7 @@ async function main(): Promise<void> {
   const [workDir, root] = process.argv.slice(2);
   if (!workDir || !root) throw new Error('usage: inside.js WORKDIR ROOT');
   const plan = JSON.parse(readFileSync(join(workDir, 'plan.json'), 'utf8')) as BuildPlan;
-  const ctx: Context = { plan, ws: workspace(workDir), timings: {} };
+  const ctx: Context = { plan, ws: workspace(innerWorkdir(workDir, root)), timings: {} };
   const kernel = await runStage(ctx, 'kernel', (l) => fetchKernel(ctx, root, l));
   const modules = await runStage(ctx, 'modules', (l) => installModules(ctx, root, kernel.version, l));
   await runStage(ctx, 'overlay', (l) => applyOverlay(ctx, root, l));
@@ -27,18 +46,22 @@ async function main(): Promise<void> {
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
-  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pack, timings: ctx.timings }, null, 1));
+  // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
+  rmSync(ctx.ws.kernelDir, { recursive: true, force: true });
+  rmSync(ctx.ws.payload, { force: true });
+  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
+
 
 main().catch((e: unknown) => {
   const err = e instanceof D2DError ? e : new StageError('rootfs', String((e as Error)?.stack ?? e));
   const [workDir] = process.argv.slice(2);
-  if (workDir) {
-    writeFileSync(
-      join(workDir, 'inside-error.json'),
-      JSON.stringify({ code: err.code, message: err.message, hint: err.hint, stage: err instanceof StageError ? err.stage : undefined, logPath: err instanceof StageError ? err.logPath : undefined }),
-    );
-  }
-  process.stderr.write(`d2d inside: ${err.message}\n`);
+  const rootless = process.env.MMDEBSTRAP_MODE === 'unshare';
+  const stageLog = err instanceof StageError ? err.logPath : undefined;
+  // In rootless mode the stage's log is lost with the chroot: put its tail in mmdebstrap's output.
+  if (rootless && stageLog && existsSync(stageLog)) process.stderr.write(`${tailOf(readFileSync(stageLog, 'utf8'), 30)}\n`);
+  const report = { code: err.code, message: err.message, hint: err.hint, stage: err instanceof StageError ? err.stage : undefined, logPath: rootless ? undefined : stageLog };
+  if (workDir && !rootless) writeFileSync(join(workDir, 'inside-error.json'), JSON.stringify(report));
+  process.stderr.write(`${ERROR_MARKER}${JSON.stringify(report)}\n`);
   process.exit(1);
 });

@@ -57,6 +57,7 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   }
   await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, cache));
   const inside = JSON.parse(readFileSync(ctx.ws.insideReport, 'utf8')) as InsideReport;
+  inside.pack.payload = join(ctx.ws.dir, inside.pack.payload);
   Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));
   log.info(`kernel ${inside.kernel.version}, ${inside.modules.kept.length} modules, ${inside.packages.length} packages, rootfs ${(inside.pack.bytes / 2 ** 20).toFixed(0)} MiB`);
   await runStage(ctx, 'initrd', (l) => buildInitrd(ctx, inside.pack.payload, l));

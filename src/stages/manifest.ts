@@ -19,6 +19,8 @@ export interface Manifest {
   schema: 1;
   tool: { name: 'debian2docker'; version: string };
   name: string;
+  /** rootless: built by a normal user (mmdebstrap --mode=unshare), not as root. */
+  build: { rootless: boolean };
   config: { sha256: string; normalised: Config };
   debian: { suite: string; mirror: string; components: string[]; sources: string[] };
   sourceDateEpoch: number;
@@ -47,6 +49,7 @@ export async function makeManifest(o: {
     schema: 1,
     tool: { name: 'debian2docker', version: o.version },
     name: plan.name,
+    build: { rootless: process.getuid?.() !== 0 },
     config: { sha256: plan.configHash, normalised: o.config },
     debian: { suite: plan.debian.suite, mirror: plan.debian.mirror === '' ? '(default: host APT sources)' : plan.debian.mirror, components: plan.debian.components, sources: inside.sources },
     sourceDateEpoch: plan.sourceDateEpoch,

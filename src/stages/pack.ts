@@ -8,8 +8,8 @@ import type { Context } from '../context.js';
 
 /** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
 /** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
-export const EXCLUDE_EXACT = ['proc', 'sys', 'dev'];
-export const EXCLUDE_PREFIXES = ['proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_'];
+export const EXCLUDE_EXACT = ['proc', 'sys', 'dev', '.d2d-work'];
+export const EXCLUDE_PREFIXES = ['.d2d-work/', 'proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_'];
 
 export function keepPath(rel: string): boolean {
   // The folders themselves stay (they are mount points); only what is inside them goes.

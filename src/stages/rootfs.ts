@@ -10,6 +10,15 @@ import { CommandError, D2DError, ExitCode, StageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Context } from '../context.js';
 
+/** Not root: mmdebstrap runs in unshare mode (rootless). */
+export function rootless(): boolean {
+  return process.getuid?.() !== 0;
+}
+
+// Kept in step with src/inside.ts (which cannot be imported here: it runs on import).
+const INNER_WORKDIR = '.d2d-work';
+const ERROR_MARKER = 'D2D-INSIDE-ERROR ';
+
 /** Recognise the common apt failures in mmdebstrap's output. */
 export function diagnoseApt(output: string, suite: string): D2DError | undefined {
   const missing = [...output.matchAll(/Unable to locate package (\S+)/g)].map((m) => m[1]!);
@@ -50,14 +59,20 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
     variant: p.debian.variant,
     packages: p.packages,
     customizeHook: [process.execPath, join(PACKAGE_ROOT, 'dist/src/inside.js'), ctx.ws.dir],
+    mode: rootless() ? 'unshare' : 'root',
+    syncOut: rootless() ? { from: `/${INNER_WORKDIR}`, to: ctx.ws.dir } : undefined,
     aptCacheDir,
   });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
   } catch (e) {
     const insideErr = join(ctx.ws.dir, 'inside-error.json');
-    if (existsSync(insideErr)) {
-      const ie = JSON.parse(readFileSync(insideErr, 'utf8')) as { message: string; hint?: string; stage?: string; logPath?: string; code: string };
+    const marked = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(ERROR_MARKER));
+    if (existsSync(insideErr) || marked !== undefined) {
+      const text = existsSync(insideErr) ? readFileSync(insideErr, 'utf8') : marked!.slice(ERROR_MARKER.length);
+      const ie = JSON.parse(text) as { message: string; hint?: string; stage?: string; logPath?: string; code: string };
       throw new StageError(ie.stage ?? 'rootfs', ie.message.replace(/^stage '[^']*' failed: /, ''), { logPath: ie.logPath ?? logFile, hint: ie.hint, code: ie.code });
     }
     if (e instanceof CommandError) {

@@ -13,6 +13,10 @@ export interface MmdebstrapArgs {
   customizeHook: readonly string[];
   /** Where apt keeps downloaded packages between builds (shared cache). */
   aptCacheDir?: string;
+  /** root, or unshare for a rootless build. */
+  mode: 'root' | 'unshare';
+  /** Rootless: copy this folder of the chroot out to a folder of the user's, after our hook. */
+  syncOut?: { from: string; to: string };
 }
 
 /** Paths dpkg never unpacks: documentation, manual pages and translations are not used on the image. */
@@ -21,7 +25,7 @@ export const DPKG_EXCLUDES = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/shar
 export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
   const argv = [
     'mmdebstrap',
-    '--mode=auto', // root when run as root, unshare (rootless) otherwise
+    `--mode=${a.mode}`,
     `--variant=${a.variant}`,
     '--architectures=amd64',
     `--components=${a.components.join(',')}`,
@@ -35,6 +39,7 @@ export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
     argv.push(`--setup-hook=sync-in ${shellQuote([a.aptCacheDir])} /var/cache/apt/archives/`);
   }
   argv.push(`--customize-hook=${shellQuote(a.customizeHook)} "$1"`);
+  if (a.syncOut) argv.push(`--customize-hook=sync-out ${shellQuote([a.syncOut.from])} ${shellQuote([a.syncOut.to])}`);
   // After our hook, so the kernel package it downloads is cached too (pack leaves the cache out of the image).
   if (a.aptCacheDir !== undefined) argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheDir])}`);
   argv.push(a.suite, '/dev/null');

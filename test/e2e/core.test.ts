@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { cli, E2E_DIR, SKIP } from './helpers.js';
+import { cli, E2E_DIR, ROOTLESS_USER, SKIP } from './helpers.js';
+import { execFileSync } from 'node:child_process';
 
 const OUT = join(E2E_DIR, 'core');
 const ISO = join(OUT, 'debian2docker.iso');
@@ -97,18 +98,20 @@ describe('core image', { skip: SKIP }, () => {
   });
 });
 
-describe('zstd-compressed root file system', { skip: SKIP }, () => {
+describe('zstd-compressed root file system, built rootless when a build user is given', { skip: SKIP }, () => {
   const out = join(E2E_DIR, 'zstd');
 
-  test('builds with compression: zstd and boots to Docker (network boot)', { timeout: 30 * 60000 }, async () => {
+  test(`builds with compression: zstd${ROOTLESS_USER ? ` as ${ROOTLESS_USER} (mmdebstrap --mode=unshare)` : ''} and boots to Docker (network boot)`, { timeout: 30 * 60000 }, async () => {
     rmSync(out, { recursive: true, force: true });
-    mkdirSync(E2E_DIR, { recursive: true });
+    mkdirSync(out, { recursive: true });
     const cfg = join(E2E_DIR, 'zstd.yaml');
     writeFileSync(cfg, 'name: d2d-zstd\ninitramfs:\n  compression: zstd\n  level: 19\n');
-    const b = await cli(['build', cfg, '-o', out]);
+    if (ROOTLESS_USER) execFileSync('chown', [ROOTLESS_USER, out]);
+    const b = await cli(['build', cfg, '-o', out], { asUser: ROOTLESS_USER });
     assert.equal(b.status, 0, b.stderr);
-    const m = JSON.parse(readFileSync(join(out, 'd2d-zstd.manifest.json'), 'utf8')) as Manifest & { rootfs: { compression: string } };
+    const m = JSON.parse(readFileSync(join(out, 'd2d-zstd.manifest.json'), 'utf8')) as Manifest & { rootfs: { compression: string }; build: { rootless: boolean } };
     assert.equal(m.rootfs.compression, 'zstd');
+    assert.equal(m.build.rootless, ROOTLESS_USER !== undefined);
     assert.ok(m.packages.some((p) => p.name === 'zstd'), 'zstd is in the image for stage 1');
     const r = await testImageReport(join(out, 'd2d-zstd.kernel'), { consoleLog: join(out, 'console.log') });
     assertPassed(r);

@@ -14,9 +14,13 @@ export interface CliResult {
 }
 
 /** Run the CLI as a user would; stderr is also streamed with a prefix so long builds show progress. */
-export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; quiet?: boolean } = {}): Promise<CliResult> {
+export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; quiet?: boolean; asUser?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // asUser: run as that (non-root) user, as a rootless build would be run.
+    const argv = opts.asUser ? ['runuser', '-u', opts.asUser, '--', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
+    const env = { ...process.env, ...opts.env, ...(opts.asUser ? { HOME: `/home/${opts.asUser}`, XDG_CACHE_HOME: '' } : {}) };
+    if (opts.asUser) delete env.XDG_CACHE_HOME;
+    const p = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     opts.onSpawn?.(p.pid!);
     let stdout = '';
     let stderr = '';
@@ -28,3 +32,6 @@ export function cli(args: string[], opts: { env?: Record<string, string>; onSpaw
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** The non-root user for the rootless build (CI creates it, with subordinate ids), if any. */
+export const ROOTLESS_USER = process.getuid?.() === 0 ? process.env.D2D_ROOTLESS_USER : undefined;

@@ -10,10 +10,10 @@ import { showDependsArgv } from '../../src/stages/modules.js';
 import { mkfsFatArgv, fatSerial, espSizeKiB } from '../../src/stages/bootloader.js';
 
 test('mmdebstrap: default mirror, hook, excludes, never disables signature checks', () => {
-  const argv = mmdebstrapArgv({ suite: 'trixie', mirror: '', components: ['main'], variant: 'minbase', packages: ['a', 'b'], customizeHook: ['/usr/bin/node', '/x/inside.js', '/w'] });
+  const argv = mmdebstrapArgv({ suite: 'trixie', mirror: '', components: ['main'], variant: 'minbase', packages: ['a', 'b'], customizeHook: ['/usr/bin/node', '/x/inside.js', '/w'], mode: 'root' });
   assert.deepEqual(argv, [
     'mmdebstrap',
-    '--mode=auto',
+    '--mode=root',
     '--variant=minbase',
     '--architectures=amd64',
     '--components=main',
@@ -32,12 +32,13 @@ test('mmdebstrap: default mirror, hook, excludes, never disables signature check
   assert.ok(!argv.some((a) => /AllowInsecure|no-check|Trusted/i.test(a)));
 });
 
-test('mmdebstrap: explicit mirror and components, apt cache hooks around ours', () => {
-  const argv = mmdebstrapArgv({ suite: 'bookworm', mirror: 'http://mirror.invalid/debian', components: ['main', 'contrib'], variant: 'minbase', packages: ['a'], customizeHook: ['h'], aptCacheDir: '/c' });
+test('mmdebstrap rootless: explicit mirror and components; our output synced out, apt cache hooks around ours', () => {
+  const argv = mmdebstrapArgv({ suite: 'bookworm', mirror: 'http://mirror.invalid/debian', components: ['main', 'contrib'], variant: 'minbase', packages: ['a'], customizeHook: ['h'], aptCacheDir: '/c', mode: 'unshare', syncOut: { from: '/.d2d-work', to: '/w' } });
+  assert.equal(argv[1], '--mode=unshare');
   assert.equal(argv[argv.length - 1], 'deb http://mirror.invalid/debian bookworm main contrib');
   assert.equal(argv[argv.length - 2], '/dev/null');
   const hooks = argv.filter((a) => a.startsWith('--customize-hook='));
-  assert.deepEqual(hooks, ['--customize-hook=h "$1"', '--customize-hook=sync-out /var/cache/apt/archives /c']);
+  assert.deepEqual(hooks, ['--customize-hook=h "$1"', '--customize-hook=sync-out /.d2d-work /w', '--customize-hook=sync-out /var/cache/apt/archives /c']);
   assert.ok(argv.includes('--setup-hook=sync-in /c /var/cache/apt/archives/'));
   assert.ok(argv.includes('--skip=download/empty'));
 });
