@@ -32,6 +32,7 @@ import { applyOverlay } from './stages/overlay.js';
 import { recordPackages, recordSources } from './stages/record.js';
 import { packRootfs } from './stages/pack.js';
 import { collectStage1Extras } from './stages/stage1extras.js';
+import { applyFiles, runHooks } from './stages/customise.js';
 
 async function main(): Promise<void> {
   const [workDir, root] = process.argv.slice(2);
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
   const ctx: Context = { plan, ws: workspace(innerWorkdir(workDir, root)), timings: {} };
   const kernel = await runStage(ctx, 'kernel', (l) => fetchKernel(ctx, root, l));
   const modules = await runStage(ctx, 'modules', (l) => installModules(ctx, root, kernel.version, l));
+  await runStage(ctx, 'hooks-after-packages', (l) => runHooks(ctx, root, 'after-packages', l));
   await runStage(ctx, 'overlay', (l) => applyOverlay(ctx, root, l));
+  await runStage(ctx, 'files', (l) => applyFiles(ctx, root, l));
+  await runStage(ctx, 'hooks-before-pack', (l) => runHooks(ctx, root, 'before-pack', l));
   const packages = await runStage(ctx, 'record', (l) => recordPackages(root, l));
   const sources = recordSources(root);
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));

@@ -1,6 +1,7 @@
 // Loading a config: parse YAML keeping positions -> merge over the embedded
 // default -> strict schema. Every problem is reported with key path and file:line.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isMap as yamlIsMap, isSeq as yamlIsSeq, type Document } from 'yaml';
 import { z } from 'zod';
@@ -132,16 +133,51 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Paths in a config file are relative to that file: make them absolute before merging. */
+function resolvePaths(js: Json, file: string): Json {
+  const base = dirname(resolve(file));
+  const abs = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p);
+  const o = js as { files?: { source?: unknown }[]; hooks?: Record<string, unknown[]> };
+  if (Array.isArray(o?.files)) for (const f of o.files) if (f && typeof f === 'object' && 'source' in f) f.source = abs(f.source);
+  if (o?.hooks && typeof o.hooks === 'object') {
+    for (const list of Object.values(o.hooks)) {
+      if (Array.isArray(list)) for (const h of list) if (h && typeof h === 'object' && 'file' in h) (h as { file: unknown }).file = abs((h as { file: unknown }).file);
+    }
+  }
+  return js;
+}
+
+/** Rules the schema cannot check: referenced host files exist. */
+function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string): void => {
+    const src = [...sources].reverse().find((s) => hasPath(s, path)) ?? sources[sources.length - 1]!;
+    const pos = keyPosition(src, path.slice(0, -1), String(path[path.length - 1]));
+    problems.push({ file: src.file, line: pos?.line, column: pos?.column, path: path.join('.'), message });
+  };
+  config.files.forEach((f, i) => {
+    if (f.source !== undefined && !existsSync(f.source)) at(['files', i, 'source'], `no such file or folder: ${f.source}`);
+  });
+  for (const [point, list] of Object.entries(config.hooks)) {
+    list.forEach((h, i) => {
+      if (typeof h !== 'string' && !existsSync(h.file)) at(['hooks', point, i, 'file'], `no such script: ${h.file}`);
+    });
+  }
+  return problems;
+}
+
 /** Load from text (used by tests and by loadConfig). `file` names the source in messages. */
 export function loadConfigText(text: string | undefined, file = '<config>'): LoadedConfig {
   const base = parseSource(DEFAULT_CONFIG, readFileSync(DEFAULT_CONFIG, 'utf8'));
   const sources: Source[] = [base];
   if (text !== undefined) sources.push(parseSource(file, text));
   let merged: Json = {};
-  for (const s of sources) merged = merge(merged, (s.doc.toJS() ?? {}) as Json);
+  for (const s of sources) merged = merge(merged, resolvePaths((s.doc.toJS() ?? {}) as Json, s.file));
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(toProblems(result.error, sources));
   const config = result.data;
+  const fileProblems = checkFiles(config, sources);
+  if (fileProblems.length > 0) throw new ConfigError(fileProblems);
   const hash = createHash('sha256').update(canonicalJson(config)).digest('hex');
   return { config, hash, sources: sources.map((s) => s.file) };
 }

@@ -35,6 +35,26 @@ export const InitramfsSchema = z.strictObject({
   level: z.number().int().min(1).max(19).describe('compression level (xz: 1-9, zstd: 1-19)'),
 });
 
+const absPath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path in the image');
+
+export const FileSchema = z
+  .strictObject({
+    path: absPath.describe('where the file or folder goes in the image'),
+    content: z.string().optional().describe('the file\'s contents'),
+    source: z.string().min(1).optional().describe('a file or folder on the build host, relative to the config file'),
+    mode: z.string().regex(/^0?[0-7]{3,4}$/, "an octal mode such as '0644'").optional().describe('octal mode, e.g. "0755"'),
+    owner: z.string().regex(/^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$/, "user or user:group, e.g. 'root:root'").optional().describe('owner in the image, user or user:group'),
+  })
+  .refine((f) => (f.content === undefined) !== (f.source === undefined), { message: 'give exactly one of content or source' });
+
+/** A hook: an inline shell script, or a script file relative to the config file. Runs in the image's root (chroot) under /bin/sh -e. */
+export const HookSchema = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1).describe('script file, relative to the config file') })]);
+
+export const HooksSchema = z.strictObject({
+  'after-packages': z.array(HookSchema).describe('run after the packages are installed, before debian2docker adds its own files'),
+  'before-pack': z.array(HookSchema).describe('run last, just before the root file system is packed'),
+});
+
 export const ConfigSchema = z
   .strictObject({
     name: z
@@ -47,6 +67,8 @@ export const ConfigSchema = z
       .describe('host name of the booted machine'),
     debian: DebianSchema,
     packages: z.array(packageName).describe('extra Debian packages to install'),
+    files: z.array(FileSchema).describe('files and folders to put into the image'),
+    hooks: HooksSchema,
     kernel: KernelSchema,
     boot: BootSchema,
     docker: DockerSchema,

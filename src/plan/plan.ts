@@ -37,6 +37,8 @@ export interface BuildPlan {
   packages: string[];
   kernel: { package: string; modules: { required: string[]; optional: string[] } };
   rootfs: { hostname: string; daemonJson: Record<string, unknown> };
+  files: Config['files'];
+  hooks: Config['hooks'];
   initramfs: { compression: 'xz' | 'zstd'; level: number };
   boot: { timeout: number; entries: BootEntry[] };
   iso: { volid: string };
@@ -62,6 +64,8 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon },
+    files: c.files,
+    hooks: c.hooks,
     initramfs: { compression: c.initramfs.compression, level: c.initramfs.level },
     boot: {
       timeout: c.boot.timeout,

@@ -4,7 +4,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -98,22 +98,21 @@ describe('core image', { skip: SKIP }, () => {
   });
 });
 
-describe('zstd-compressed root file system, built rootless when a build user is given', { skip: SKIP }, () => {
-  const out = join(E2E_DIR, 'zstd');
+describe('customised image: zstd, files, hooks; built rootless when a build user is given', { skip: SKIP }, () => {
+  const out = join(E2E_DIR, 'custom');
 
-  test(`builds with compression: zstd${ROOTLESS_USER ? ` as ${ROOTLESS_USER} (mmdebstrap --mode=unshare)` : ''} and boots to Docker (network boot)`, { timeout: 30 * 60000 }, async () => {
+  test(`builds test/e2e/fixtures/custom.yaml${ROOTLESS_USER ? ` as ${ROOTLESS_USER} (mmdebstrap --mode=unshare)` : ''} and checks it in the guest (network boot)`, { timeout: 30 * 60000 }, async () => {
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
-    const cfg = join(E2E_DIR, 'zstd.yaml');
-    writeFileSync(cfg, 'name: d2d-zstd\ninitramfs:\n  compression: zstd\n  level: 19\n');
     if (ROOTLESS_USER) execFileSync('chown', [ROOTLESS_USER, out]);
-    const b = await cli(['build', cfg, '-o', out], { asUser: ROOTLESS_USER });
+    const b = await cli(['build', join(PACKAGE_ROOT, 'test/e2e/fixtures/custom.yaml'), '-o', out], { asUser: ROOTLESS_USER });
     assert.equal(b.status, 0, b.stderr);
-    const m = JSON.parse(readFileSync(join(out, 'd2d-zstd.manifest.json'), 'utf8')) as Manifest & { rootfs: { compression: string }; build: { rootless: boolean } };
+    const m = JSON.parse(readFileSync(join(out, 'd2d-custom.manifest.json'), 'utf8')) as Manifest & { rootfs: { compression: string }; build: { rootless: boolean } };
     assert.equal(m.rootfs.compression, 'zstd');
     assert.equal(m.build.rootless, ROOTLESS_USER !== undefined);
     assert.ok(m.packages.some((p) => p.name === 'zstd'), 'zstd is in the image for stage 1');
-    const r = await testImageReport(join(out, 'd2d-zstd.kernel'), { consoleLog: join(out, 'console.log') });
-    assertPassed(r);
+    for (const s of ['rootfs/hooks-after-packages', 'rootfs/files', 'rootfs/hooks-before-pack']) assert.ok(s in m.stages, `stage ${s}`);
+    const r = await testImageReport(join(out, 'd2d-custom.kernel'), { scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/custom.sh'), consoleLog: join(out, 'console.log') });
+    assertPassed(r, ['scenario']);
   });
 });

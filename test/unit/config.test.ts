@@ -111,3 +111,34 @@ test('suggest finds near misses only', () => {
   assert.equal(suggest('packges', ['packages', 'kernel']), 'packages');
   assert.equal(suggest('zzzzzz', ['packages', 'kernel']), undefined);
 });
+
+test('files: exactly one of content or source; paths absolute; line of the entry', () => {
+  const p = problems('files:\n  - path: /etc/a\n    content: x\n    source: y\n  - path: relative/b\n    content: z\n');
+  const paths = p.map((x) => x.path).sort();
+  assert.deepEqual(paths, ['files.0', 'files.1.path']);
+  assert.match(p.find((x) => x.path === 'files.0')!.message, /exactly one of content or source/);
+  assert.equal(p.find((x) => x.path === 'files.1.path')!.line, 5);
+});
+
+test('files and hook scripts are resolved next to the config file and must exist', () => {
+  const p = problems('files:\n  - path: /etc/a\n    source: no-such-dir/file\nhooks:\n  before-pack:\n    - file: missing.sh\n');
+  assert.equal(p.length, 2);
+  assert.equal(p[0]!.path, 'files.0.source');
+  assert.equal(p[0]!.line, 3);
+  assert.match(p[0]!.message, /no such file or folder: \/.*\/no-such-dir\/file/);
+  assert.equal(p[1]!.path, 'hooks.before-pack.0.file');
+  assert.equal(p[1]!.line, 6);
+});
+
+test('hooks: inline scripts and files; unknown hook point named', () => {
+  const { config } = loadConfigText('hooks:\n  after-packages:\n    - echo hi > /etc/x\n', 'u.yaml');
+  assert.deepEqual(config.hooks, { 'after-packages': ['echo hi > /etc/x'], 'before-pack': [] });
+  const p = problems('hooks:\n  after-pack: []\n');
+  assert.match(p[0]!.message, /unknown key 'after-pack'/);
+  assert.equal(p[0]!.line, 2);
+});
+
+test('file mode and owner are checked', () => {
+  const p = problems('files:\n  - path: /a\n    content: x\n    mode: "999"\n    owner: "Root User"\n');
+  assert.deepEqual(p.map((x) => x.path).sort(), ['files.0.mode', 'files.0.owner']);
+});
