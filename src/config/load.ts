@@ -167,12 +167,36 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
 }
 
 /** Load from text (used by tests and by loadConfig). `file` names the source in messages. */
+/** The chain of files a config extends, root-most first, ending with `src` itself. */
+function extendsChain(src: Source, seen: string[]): Source[] {
+  const ext = src.doc.get('extends');
+  if (ext === undefined || ext === null || ext === 'default') return [src];
+  const problem = (message: string): ConfigError => {
+    const pos = keyPosition(src, [], 'extends');
+    return new ConfigError([{ file: src.file, line: pos?.line, column: pos?.column, path: 'extends', message }]);
+  };
+  if (typeof ext !== 'string') throw problem("must be a file name or 'default'");
+  const parent = resolve(dirname(resolve(src.file)), ext);
+  if (seen.includes(parent)) throw problem(`extends itself: ${[...seen, parent].join(' -> ')}`);
+  let text: string;
+  try {
+    text = readFileSync(parent, 'utf8');
+  } catch {
+    throw problem(`no such file: ${parent}`);
+  }
+  return [...extendsChain(parseSource(parent, text), [...seen, parent]), src];
+}
+
 export function loadConfigText(text: string | undefined, file = '<config>'): LoadedConfig {
   const base = parseSource(DEFAULT_CONFIG, readFileSync(DEFAULT_CONFIG, 'utf8'));
   const sources: Source[] = [base];
-  if (text !== undefined) sources.push(parseSource(file, text));
+  if (text !== undefined) sources.push(...extendsChain(parseSource(file, text), [resolve(file)]));
   let merged: Json = {};
-  for (const s of sources) merged = merge(merged, resolvePaths((s.doc.toJS() ?? {}) as Json, s.file));
+  for (const s of sources) {
+    const js = (s.doc.toJS() ?? {}) as Record<string, Json>;
+    delete js.extends; // consumed here; not part of the merged config
+    merged = merge(merged, resolvePaths(js, s.file));
+  }
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(toProblems(result.error, sources));
   const config = result.data;

@@ -1,5 +1,6 @@
 // Merge rules for layering a user's config over the default:
-// maps merge key by key, scalars replace, lists append (duplicates dropped).
+// maps merge key by key, scalars replace, lists append (duplicates dropped);
+// a list entry "!x" removes an inherited entry "x" (e.g. packages: ["!htop"]).
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export function isMap(v: unknown): v is Record<string, Json> {
@@ -13,8 +14,11 @@ export function merge(base: Json, over: Json): Json {
     return out;
   }
   if (Array.isArray(base) && Array.isArray(over)) {
-    const out = [...base];
-    for (const v of over) if (!out.some((x) => JSON.stringify(x) === JSON.stringify(v))) out.push(v);
+    let out = [...base];
+    for (const v of over) {
+      if (typeof v === 'string' && v.startsWith('!')) out = out.filter((x) => x !== v.slice(1));
+      else if (!out.some((x) => JSON.stringify(x) === JSON.stringify(v))) out.push(v);
+    }
     return out;
   }
   return over;

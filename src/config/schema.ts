@@ -48,7 +48,9 @@ export const FileSchema = z
   .refine((f) => (f.content === undefined) !== (f.source === undefined), { message: 'give exactly one of content or source' });
 
 /** A hook: an inline shell script, or a script file relative to the config file. Runs in the image's root (chroot) under /bin/sh -e. */
-export const HookSchema = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1).describe('script file, relative to the config file') })]);
+export const HookSchema = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1).describe('script file, relative to the config file') })], {
+  error: 'a hook is a shell script (text; use a YAML block "|" for several lines or a ": " inside) or {file: script.sh}',
+});
 
 export const HooksSchema = z.strictObject({
   'after-packages': z.array(HookSchema).describe('run after the packages are installed, before debian2docker adds its own files'),
@@ -57,6 +59,7 @@ export const HooksSchema = z.strictObject({
 
 export const ConfigSchema = z
   .strictObject({
+    extends: z.string().optional().describe("a config file this one builds on (relative to this file), or 'default'; the chain always starts from the embedded default"),
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')

@@ -69,7 +69,9 @@ export class Machine {
   /** Power off from inside (clean shutdown); kill QEMU if it does not stop in time. */
   async shutdown(timeoutMs = 90000): Promise<boolean> {
     (this.agentConsole ?? this.console).send('\npoweroff\n');
-    const clean = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    const clean = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer); // a pending timer would keep the process alive after the VM is gone
     if (!clean) this.kill();
     this.cleanup();
     return clean;

@@ -142,3 +142,44 @@ test('file mode and owner are checked', () => {
   const p = problems('files:\n  - path: /a\n    content: x\n    mode: "999"\n    owner: "Root User"\n');
   assert.deepEqual(p.map((x) => x.path).sort(), ['files.0.mode', 'files.0.owner']);
 });
+
+test('extends: a chain of files over the default; "!x" removes an inherited list entry', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadConfig } = await import('../../src/config/load.js');
+  const d = mkdtempSync(join(tmpdir(), 'd2d-ext-'));
+  writeFileSync(join(d, 'base.yaml'), 'name: base\npackages: [htop, curl]\nboot:\n  timeout: 9\n');
+  writeFileSync(join(d, 'child.yaml'), 'extends: base.yaml\nname: child\npackages: ["!htop", jq]\n');
+  const { config, sources } = loadConfig(join(d, 'child.yaml'));
+  assert.equal(config.name, 'child');
+  assert.equal(config.boot.timeout, 9);
+  assert.deepEqual(config.packages, ['curl', 'jq']);
+  assert.equal(sources.length, 3);
+  writeFileSync(join(d, 'loop.yaml'), 'extends: loop.yaml\n');
+  assert.throws(() => loadConfig(join(d, 'loop.yaml')), (e: unknown) => e instanceof ConfigError && /extends itself/.test(e.message) && e.problems[0]!.line === 1);
+  writeFileSync(join(d, 'orphan.yaml'), 'name: x\nextends: nowhere.yaml\n');
+  assert.throws(() => loadConfig(join(d, 'orphan.yaml')), (e: unknown) => e instanceof ConfigError && /no such file: .*nowhere\.yaml/.test(e.message) && e.problems[0]!.line === 2);
+  // An error in the parent is reported at the parent's file and line.
+  writeFileSync(join(d, 'badbase.yaml'), 'name: ok\nboot:\n  timeout: later\n');
+  writeFileSync(join(d, 'c2.yaml'), 'extends: badbase.yaml\n');
+  assert.throws(() => loadConfig(join(d, 'c2.yaml')), (e: unknown) => e instanceof ConfigError && e.problems[0]!.file.endsWith('badbase.yaml') && e.problems[0]!.line === 3);
+});
+
+test('the JSON Schema kept in the repository is current (regenerate: debian2docker schema > schema/debian2docker.schema.json)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { jsonSchema } = await import('../../src/config/schema.js');
+  const { PACKAGE_ROOT } = await import('../../src/paths.js');
+  const kept = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schema/debian2docker.schema.json'), 'utf8')) as unknown;
+  assert.deepEqual(kept, JSON.parse(JSON.stringify(jsonSchema())));
+  const props = (kept as { properties: Record<string, unknown> }).properties;
+  for (const k of ['name', 'debian', 'packages', 'files', 'hooks', 'kernel', 'boot', 'docker', 'initramfs', 'extends']) assert.ok(k in props, k);
+});
+
+test('a hook that YAML reads as a mapping gets a message that says what a hook is', () => {
+  const p = problems('hooks:\n  after-packages:\n    - echo "a: b"; exit 1\n');
+  assert.equal(p[0]!.path, 'hooks.after-packages.0');
+  assert.equal(p[0]!.line, 3);
+  assert.match(p[0]!.message, /a hook is a shell script/);
+});
