@@ -20,9 +20,15 @@ export const KernelSchema = z.strictObject({
   modules: z.array(moduleName).describe('extra kernel modules to keep, besides the built-in set'),
 });
 
+export const BootEntrySchema = z.strictObject({
+  title: z.string().min(1).max(70).describe('menu text'),
+  cmdline: z.string().describe('kernel command line of this entry'),
+});
+
 export const BootSchema = z.strictObject({
   cmdline: z.string().describe('kernel command line for the default menu entry'),
   timeout: z.number().int().min(0).max(300).describe('seconds the boot menu waits'),
+  entries: z.array(BootEntrySchema).describe('extra menu entries (same kernel and initrd, another command line)'),
 });
 
 export const DockerSchema = z.strictObject({

@@ -73,6 +73,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
         { id: 'default', title: `${c.name}`, cmdline },
         // Same system, kernel messages on: the entry to pick when a machine does not come up.
         { id: 'verbose', title: `${c.name} (verbose boot)`, cmdline: cmdline.replace(/(^|\s)quiet(?=\s|$)/g, ' ').trim() + ' loglevel=7 d2d.debug=1' },
+        ...c.boot.entries.map((e, i) => ({ id: `extra-${i + 1}`, title: e.title, cmdline: e.cmdline.trim() })),
       ],
     },
     // ISO 9660 volume ids: upper case, digits and underscore, at most 32 characters.

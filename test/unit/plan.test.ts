@@ -41,3 +41,14 @@ test('user packages and modules are added, not duplicated', () => {
   const s = moduleSets([]);
   assert.equal(new Set([...s.required, ...s.optional]).size, s.required.length + s.optional.length);
 });
+
+test('extra boot entries follow the built-in ones, in order', () => {
+  const p = plan('boot:\n  entries:\n    - title: serial only\n      cmdline: " console=ttyS0 "\n    - title: "two"\n      cmdline: quiet\n');
+  assert.deepEqual(
+    p.boot.entries.slice(2),
+    [
+      { id: 'extra-1', title: 'serial only', cmdline: 'console=ttyS0' },
+      { id: 'extra-2', title: 'two', cmdline: 'quiet' },
+    ],
+  );
+});
