@@ -48,4 +48,11 @@ docker volume create d2d-vol >/dev/null || fail "volume create"
 out=$(docker run --rm -v d2d-vol:/data d2d-test/busybox:1 sh -c 'echo persisted > /data/f && cat /data/f') || fail "container with a volume"
 [ "$out" = persisted ] || fail "volume content: $out"
 ok "container wrote to a volume"
+# The boot log is a profile: stage 1, init, sysinit and Docker ready, with rising uptimes.
+log=/var/log/d2d-boot.log
+for what in "stage 1: root file system unpacked" "init:" "sysinit: done" "docker: ready"; do
+	grep -q "] $what" "$log" || fail "boot log lacks '$what': $(cat "$log")"
+done
+sorted=$(sed -n 's/^\[\([0-9.]*\)\].*/\1/p' "$log" | sort -n -c 2>&1) || fail "boot log uptimes not rising: $sorted"
+ok "boot profile: $(tr '\n' ' ' <"$log")"
 exit 0

@@ -2,9 +2,11 @@
 # Functions shared by the init scripts of the image. POSIX sh.
 
 # Print a line on the console and in the boot log.
+# The guest's uptime goes into the boot log, so the log is also a boot profile.
 say() {
 	echo "d2d: $*" >/dev/console 2>/dev/null || echo "d2d: $*"
-	echo "$(date '+%T') $*" >>/var/log/d2d-boot.log 2>/dev/null || :
+	up=$(cut -d' ' -f1 /proc/uptime 2>/dev/null)
+	echo "[${up:-?}] $*" >>/var/log/d2d-boot.log 2>/dev/null || :
 }
 
 # Kernel command line value of KEY (d2d.debug=1 -> 1), or empty.
