@@ -63,9 +63,10 @@ program
 
 program
   .command('doctor')
-  .description('check the host tools a build and the VM harness need')
-  .action(async () => {
-    const r = await doctor();
+  .description('check the host tools a build and the VM harness need, and whether KVM works')
+  .option('--image <file>', 'an image (NAME.iso or NAME.kernel) whose kernel the KVM probe boots')
+  .action(async (o: { image?: string }) => {
+    const r = await doctor(o.image);
     process.stdout.write(r.report + '\n');
     setExit(r.ok ? 0 : 4);
   });

@@ -3,11 +3,11 @@
 import { checkTools } from '../stages/preflight.js';
 import { probeKvm } from '../vm/kvm.js';
 
-export async function doctor(): Promise<{ ok: boolean; report: string }> {
+export async function doctor(image?: string): Promise<{ ok: boolean; report: string }> {
   const tools = await checkTools(['build', 'vm', 'test'], { zstd: true });
   const lines = tools.map((t) => `${t.found ? 'ok     ' : 'MISSING'} ${t.file ?? t.tool}  (${t.pkg}: ${t.purpose})`);
   const missing = [...new Set(tools.filter((t) => !t.found).map((t) => t.pkg))];
-  const kvm = await probeKvm();
+  const kvm = await probeKvm(image);
   lines.push(`${kvm.usable ? 'ok     ' : 'info   '} KVM: ${kvm.usable ? 'usable' : `not usable (${kvm.reason}); QEMU will use TCG (slower)`}`);
   if (process.getuid?.() !== 0) lines.push('info    not root: builds use mmdebstrap --mode=unshare (needs /etc/subuid entries and the uidmap package)');
   if (missing.length > 0) lines.push('', `install the missing tools with:\n  apt-get install -y ${missing.join(' ')}`);
