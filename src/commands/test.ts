@@ -19,6 +19,10 @@ export interface TestOptions extends VmCliOptions {
   retries?: number;
   /** Extra files for the test disk's files/ folder (API only). */
   files?: Record<string, string>;
+  /** Host ports (on 127.0.0.1) forwarded to guest ports (API only). */
+  forwards?: { hostPort: number; guestPort: number }[];
+  /** Checks run on the host while the guest is up, after the built-in ones (API only). */
+  hostChecks?: { name: string; run: () => Promise<{ ok: boolean; detail: string }> }[];
 }
 
 export interface TestReport {
@@ -51,7 +55,7 @@ async function bootOnce(image: string, o: TestOptions, disk: string, consoleLog:
       disks: [{ file: disk, readonly: true }, ...(o.disk ?? []).map((f) => ({ file: f }))],
       serial: 'stdio',
       display: 'none',
-      network: { restrict: true },
+      network: { restrict: true, forwards: o.forwards },
       noReboot: true,
     },
     { tee: (s) => consoleLog?.write(s), agentTee: (s) => consoleLog?.write(s.replace(/^/gm, '[agent] ')) },
@@ -77,6 +81,14 @@ async function bootOnce(image: string, o: TestOptions, disk: string, consoleLog:
     const agent = await m.agent();
     await agent.waitForShell(60000);
     results.push(...(await runChecks(agent, report)));
+    for (const hc of o.hostChecks ?? []) {
+      const r = await hc.run().then(
+        (x) => ({ name: hc.name, ...x }),
+        (e: unknown) => ({ name: hc.name, ok: false, detail: (e as Error).message }),
+      );
+      report(r);
+      results.push(r);
+    }
     if (o.scenario) {
       const r = await runScenario(agent, 30 * 60000);
       report(r);

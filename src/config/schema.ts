@@ -36,6 +36,13 @@ export const DockerSchema = z.strictObject({
   daemon: z.record(z.string(), z.unknown()).describe('contents of /etc/docker/daemon.json'),
 });
 
+export const SshSchema = z.strictObject({
+  enabled: z.boolean().describe('run an SSH server (key login only; host keys are made at first boot)'),
+  authorized_keys: z
+    .array(z.string().regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( .*)?$/, 'not an OpenSSH public key line'))
+    .describe("public keys allowed to log in as root"),
+});
+
 export const InitramfsSchema = z.strictObject({
   compression: z.enum(['xz', 'zstd']).describe('compression of the root filesystem archive'),
   level: z.number().int().min(1).max(19).describe('compression level (xz: 1-9, zstd: 1-19)'),
@@ -81,9 +88,13 @@ export const ConfigSchema = z
     kernel: KernelSchema,
     boot: BootSchema,
     docker: DockerSchema,
+    ssh: SshSchema,
     initramfs: InitramfsSchema,
   })
   .superRefine((c, ctx) => {
+    if (c.ssh.enabled && c.ssh.authorized_keys.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ssh', 'enabled'], message: 'an SSH server needs at least one key in ssh.authorized_keys (there are no passwords)' });
+    }
     if (c.initramfs.compression === 'xz' && c.initramfs.level > 9) {
       ctx.addIssue({ code: 'custom', path: ['initramfs', 'level'], message: 'xz levels are 1-9' });
     }

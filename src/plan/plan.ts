@@ -19,6 +19,7 @@ export function basePackages(c: Config): string[] {
     'bash',
     // busybox has no zstd: stage 1 then carries the rootfs's zstd (see stages/stage1extras.ts).
     ...(c.initramfs.compression === 'zstd' ? ['zstd'] : []),
+    ...(c.ssh.enabled ? ['openssh-server'] : []),
   ];
 }
 
@@ -37,6 +38,7 @@ export interface BuildPlan {
   packages: string[];
   kernel: { package: string; modules: { required: string[]; optional: string[] } };
   rootfs: { hostname: string; daemonJson: Record<string, unknown> };
+  ssh: Config['ssh'];
   files: Config['files'];
   hooks: Config['hooks'];
   initramfs: { compression: 'xz' | 'zstd'; level: number };
@@ -64,6 +66,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon },
+    ssh: c.ssh,
     files: c.files,
     hooks: c.hooks,
     initramfs: { compression: c.initramfs.compression, level: c.initramfs.level },

@@ -41,5 +41,14 @@ export async function applyOverlay(ctx: Context, root: string, logFile: string):
     if (!existsSync(f)) symlinkSync('/bin/busybox', f);
   }
   mkdirSync(join(root, 'root'), { recursive: true, mode: 0o700 });
+  if (p.ssh.authorized_keys.length > 0) {
+    mkdirSync(join(root, 'root/.ssh'), { recursive: true });
+    chmodSync(join(root, 'root/.ssh'), 0o700);
+    w('root/.ssh/authorized_keys', p.ssh.authorized_keys.join('\n') + '\n', 0o600);
+  }
+  if (p.ssh.enabled) {
+    // Keys only, whatever the package's defaults: there are no passwords on this system.
+    w('etc/ssh/sshd_config.d/d2d.conf', 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n');
+  }
   writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
 }

@@ -4,7 +4,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -23,6 +24,18 @@ interface Manifest {
   rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[] };
   stages: Record<string, number>;
   config: { sha256: string };
+}
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
 }
 
 function assertPassed(r: TestReport, extra: string[] = []): void {
@@ -98,21 +111,56 @@ describe('core image', { skip: SKIP }, () => {
   });
 });
 
-describe('customised image: zstd, files, hooks; built rootless when a build user is given', { skip: SKIP }, () => {
+describe('customised image: zstd, files, hooks, SSH; built rootless when a build user is given', { skip: SKIP }, () => {
   const out = join(E2E_DIR, 'custom');
 
   test(`builds test/e2e/fixtures/custom.yaml${ROOTLESS_USER ? ` as ${ROOTLESS_USER} (mmdebstrap --mode=unshare)` : ''} and checks it in the guest (network boot)`, { timeout: 30 * 60000 }, async () => {
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
-    if (ROOTLESS_USER) execFileSync('chown', [ROOTLESS_USER, out]);
-    const b = await cli(['build', join(PACKAGE_ROOT, 'test/e2e/fixtures/custom.yaml'), '-o', out], { asUser: ROOTLESS_USER });
+    // The SSH key is made now, so the config that uses it extends the fixture.
+    const key = join(out, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'd2d-e2e', '-f', key]);
+    const cfg = join(out, 'custom-ssh.yaml');
+    writeFileSync(cfg, `extends: ${join(PACKAGE_ROOT, 'test/e2e/fixtures/custom.yaml')}\nssh:\n  enabled: true\n  authorized_keys:\n    - "${readFileSync(`${key}.pub`, 'utf8').trim()}"\n`);
+    if (ROOTLESS_USER) execFileSync('chown', ['-R', ROOTLESS_USER, out]);
+    const b = await cli(['build', cfg, '-o', out], { asUser: ROOTLESS_USER });
     assert.equal(b.status, 0, b.stderr);
     const m = JSON.parse(readFileSync(join(out, 'd2d-custom.manifest.json'), 'utf8')) as Manifest & { rootfs: { compression: string }; build: { rootless: boolean } };
     assert.equal(m.rootfs.compression, 'zstd');
     assert.equal(m.build.rootless, ROOTLESS_USER !== undefined);
     assert.ok(m.packages.some((p) => p.name === 'zstd'), 'zstd is in the image for stage 1');
     for (const s of ['rootfs/hooks-after-packages', 'rootfs/files', 'rootfs/hooks-before-pack']) assert.ok(s in m.stages, `stage ${s}`);
-    const r = await testImageReport(join(out, 'd2d-custom.kernel'), { scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/custom.sh'), consoleLog: join(out, 'console.log') });
-    assertPassed(r, ['scenario']);
+    const port = await freePort();
+    const ssh = ['-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', 'root@127.0.0.1'];
+    const r = await testImageReport(join(out, 'd2d-custom.kernel'), {
+      scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/custom.sh'),
+      consoleLog: join(out, 'console.log'),
+      forwards: [{ hostPort: port, guestPort: 22 }],
+      hostChecks: [
+        {
+          name: 'ssh with the configured key reaches Docker',
+          run: async () => {
+            const outp = execFileSync('ssh', [...ssh, "docker info --format '{{.Driver}}'"], { encoding: 'utf8', timeout: 120000 }).trim();
+            return { ok: outp === 'overlay2', detail: outp };
+          },
+        },
+        {
+          name: 'ssh refuses passwords and other keys',
+          run: async () => {
+            const other = join(out, 'other_key');
+            execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+            const args = [...ssh.slice(2), '-i', other, '-o', 'IdentitiesOnly=yes', 'true'];
+            try {
+              execFileSync('ssh', args, { encoding: 'utf8', timeout: 60000, stdio: 'pipe' });
+              return { ok: false, detail: 'an unknown key logged in' };
+            } catch (e) {
+              const err = String((e as { stderr?: string }).stderr ?? e);
+              return { ok: /Permission denied \(publickey\)/.test(err), detail: err.trim().split('\n').pop() ?? '' };
+            }
+          },
+        },
+      ],
+    });
+    assertPassed(r, ['scenario', 'ssh with the configured key reaches Docker', 'ssh refuses passwords and other keys']);
   });
 });

@@ -183,3 +183,14 @@ test('a hook that YAML reads as a mapping gets a message that says what a hook i
   assert.equal(p[0]!.line, 3);
   assert.match(p[0]!.message, /a hook is a shell script/);
 });
+
+test('ssh: a server needs a key; keys must look like OpenSSH public keys', () => {
+  const p = problems('ssh:\n  enabled: true\n');
+  assert.equal(p[0]!.path, 'ssh.enabled');
+  assert.equal(p[0]!.line, 2);
+  assert.match(p[0]!.message, /needs at least one key/);
+  const q = problems('ssh:\n  authorized_keys: ["hunter2"]\n');
+  assert.equal(q[0]!.path, 'ssh.authorized_keys.0');
+  const { config } = loadConfigText('ssh:\n  enabled: true\n  authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKey me@host"]\n');
+  assert.equal(config.ssh.enabled, true);
+});
