@@ -33,6 +33,7 @@ import { recordPackages, recordSources } from './stages/record.js';
 import { packRootfs } from './stages/pack.js';
 import { collectStage1Extras } from './stages/stage1extras.js';
 import { applyFiles, runHooks } from './stages/customise.js';
+import { prune } from './stages/prune.js';
 
 async function main(): Promise<void> {
   const [workDir, root] = process.argv.slice(2);
@@ -49,11 +50,12 @@ async function main(): Promise<void> {
   const sources = recordSources(root);
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
+  const pruned = await runStage(ctx, 'prune', async () => prune(root));
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });
   rmSync(ctx.ws.payload, { force: true });
-  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
+  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
 
 

@@ -11,6 +11,7 @@ export interface InsideReport {
   modules: { kept: string[]; missingOptional: string[] };
   packages: PackageEntry[];
   sources: string[];
+  pruned: { path: string; bytes: number; why: string }[];
   pack: { files: number; bytes: number; payload: string; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
@@ -26,7 +27,7 @@ export interface Manifest {
   sourceDateEpoch: number;
   kernel: { package: string; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
-  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[] };
+  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[] };
   artifacts: Record<string, { file: string; bytes: number; sha256: string }>;
   stages: Record<string, number>;
 }
@@ -67,6 +68,7 @@ export async function makeManifest(o: {
       compression: plan.initramfs.compression,
       compressedBytes: o.payloadBytes,
       biggestFiles: inside.pack.biggest,
+      pruned: inside.pruned,
     },
     artifacts: {
       iso: await artifactInfo(o.files.iso),

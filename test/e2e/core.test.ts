@@ -21,7 +21,7 @@ interface Manifest {
   kernel: { version: string; modules: string[] };
   packages: { name: string; version: string }[];
   artifacts: Record<string, { file: string; bytes: number; sha256: string }>;
-  rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[] };
+  rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[]; pruned: { path: string; bytes: number; why: string }[] };
   stages: Record<string, number>;
   config: { sha256: string };
 }
@@ -74,6 +74,9 @@ describe('core image', { skip: SKIP }, () => {
       assert.ok(manifest.kernel.modules.some((f) => f.endsWith(`/${m}.ko`)), `module ${m}`);
     }
     assert.ok(manifest.rootfs.compressedBytes < manifest.rootfs.cpioBytes);
+    // Pruned files are listed with their size and the reason; ctr is one of them.
+    const ctr = manifest.rootfs.pruned.find((p) => p.path === '/usr/bin/ctr');
+    assert.ok(ctr && ctr.bytes > 1e6 && ctr.why.length > 10, JSON.stringify(manifest.rootfs.pruned));
     for (const s of ['preflight', 'rootfs', 'rootfs/pack', 'initrd', 'bootloader', 'iso']) assert.ok(s in manifest.stages, `stage timing ${s}`);
     // Nothing half-written or left over next to the outputs.
     assert.deepEqual(readdirSync(OUT).filter((f) => f.endsWith('.partial')), []);

@@ -52,3 +52,13 @@ test('extra boot entries follow the built-in ones, in order', () => {
     ],
   );
 });
+
+test('prune rules: relative paths, each with a reason, none that the engine runs', async () => {
+  const { PRUNE_RULES } = await import('../../src/plan/prune.js');
+  for (const r of PRUNE_RULES) {
+    assert.ok(!r.path.startsWith('/'), r.path);
+    assert.ok(r.why.length > 20, r.path);
+  }
+  const paths = PRUNE_RULES.map((r) => r.path);
+  for (const needed of ['usr/sbin/dockerd', 'usr/bin/containerd', 'usr/bin/containerd-shim-runc-v2', 'usr/sbin/runc', 'usr/bin/docker']) assert.ok(!paths.includes(needed), needed);
+});

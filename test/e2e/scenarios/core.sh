@@ -43,6 +43,12 @@ ok "cgroup v2"
 ip -4 addr show eth0 | grep -q 'inet 10\.0\.2\.' || fail "eth0 has no DHCP address: $(ip -4 -o addr)"
 ok "eth0 got its address by DHCP"
 
+for f in /usr/bin/ctr /usr/bin/containerd-shim-runc-v1 /usr/bin/containerd-shim; do
+	[ ! -e "$f" ] || fail "$f should have been pruned"
+done
+[ -x /usr/bin/containerd-shim-runc-v2 ] || fail "the runc v2 shim is missing"
+ok "pruned: ctr and the v1 shims; the v2 shim is there"
+
 # A container with a writable layer and a volume; overlay2 on the tmpfs root.
 docker volume create d2d-vol >/dev/null || fail "volume create"
 out=$(docker run --rm -v d2d-vol:/data d2d-test/busybox:1 sh -c 'echo persisted > /data/f && cat /data/f') || fail "container with a volume"
