@@ -9,17 +9,6 @@
 // the image) and mmdebstrap's next hook, `sync-out`, copies it to WORKDIR as the
 // user. Errors are also printed with a marker, since that folder is lost when
 // the hook fails.
-
-export const INNER_WORKDIR = '.d2d-work';
-export const ERROR_MARKER = 'D2D-INSIDE-ERROR ';
-
-function innerWorkdir(workDir: string, root: string): string {
-  if (process.env.MMDEBSTRAP_MODE !== 'unshare') return workDir;
-  const inner = join(root, INNER_WORKDIR);
-  mkdirSync(join(inner, 'logs'), { recursive: true });
-  copyFileSync(join(workDir, 'plan.json'), join(inner, 'plan.json'));
-  return inner;
-}
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tailOf } from './tools/exec.js';
@@ -34,6 +23,15 @@ import { packRootfs } from './stages/pack.js';
 import { collectStage1Extras } from './stages/stage1extras.js';
 import { applyFiles, runHooks } from './stages/customise.js';
 import { prune } from './stages/prune.js';
+import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from './insideProtocol.js';
+
+function innerWorkdir(workDir: string, root: string): string {
+  if (process.env.MMDEBSTRAP_MODE !== 'unshare') return workDir;
+  const inner = join(root, INNER_WORKDIR);
+  mkdirSync(join(inner, 'logs'), { recursive: true });
+  copyFileSync(join(workDir, 'plan.json'), join(inner, 'plan.json'));
+  return inner;
+}
 
 async function main(): Promise<void> {
   const [workDir, root] = process.argv.slice(2);
@@ -58,7 +56,6 @@ async function main(): Promise<void> {
   writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
 
-
 main().catch((e: unknown) => {
   const err = e instanceof D2DError ? e : new StageError('rootfs', String((e as Error)?.stack ?? e));
   const [workDir] = process.argv.slice(2);
@@ -66,7 +63,7 @@ main().catch((e: unknown) => {
   const stageLog = err instanceof StageError ? err.logPath : undefined;
   // In rootless mode the stage's log is lost with the chroot: put its tail in mmdebstrap's output.
   if (rootless && stageLog && existsSync(stageLog)) process.stderr.write(`${tailOf(readFileSync(stageLog, 'utf8'), 30)}\n`);
-  const report = { code: err.code, message: err.message, hint: err.hint, stage: err instanceof StageError ? err.stage : undefined, logPath: rootless ? undefined : stageLog };
+  const report: InsideError = { code: err.code, message: err.message, hint: err.hint, stage: err instanceof StageError ? err.stage : undefined, logPath: rootless ? undefined : stageLog };
   if (workDir && !rootless) writeFileSync(join(workDir, 'inside-error.json'), JSON.stringify(report));
   process.stderr.write(`${ERROR_MARKER}${JSON.stringify(report)}\n`);
   process.exit(1);

@@ -1,9 +1,9 @@
 // Ctrl-C handling: cleanups registered here run before the process exits with 130,
 // so an interrupted build leaves nothing half-written at the output path.
+import { stopAllChildren } from './tools/exec.js';
+
 const handlers = new Set<() => void>();
 let installed = false;
-
-import { stopAllChildren } from './tools/exec.js';
 
 function fire(signal: NodeJS.Signals): void {
   stopAllChildren();

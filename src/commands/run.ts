@@ -1,12 +1,12 @@
 // `debian2docker run IMAGE`: boot an image in QEMU with the serial console in
 // this terminal (and optionally a window). Ctrl-A X quits QEMU.
 import { preflight } from '../stages/preflight.js';
-import { chooseAccel } from '../vm/machine.js';
-import { OVMF_VARS, qemuArgv } from '../vm/qemu.js';
+import { chooseAccel, withFirmwareVars } from '../vm/machine.js';
+import { qemuArgv } from '../vm/qemu.js';
 import { baseSpec, imageBoot, type VmCliOptions } from '../vm/options.js';
 import { cmdlineFor } from './test.js';
 import { start } from '../tools/exec.js';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { log } from '../log.js';
@@ -16,15 +16,8 @@ export async function runVm(image: string, o: VmCliOptions & { display?: boolean
   const accel = await chooseAccel(o.accel ?? 'auto', image);
   const tmp = mkdtempSync(join(tmpdir(), 'd2d-run-'));
   try {
-    const base = baseSpec(o, accel);
-    let ovmfVars: string | undefined;
-    if (base.firmware === 'uefi') {
-      ovmfVars = join(tmp, 'OVMF_VARS.fd');
-      copyFileSync(OVMF_VARS, ovmfVars);
-    }
     const argv = qemuArgv({
-      ...base,
-      ovmfVars,
+      ...withFirmwareVars(baseSpec(o, accel), tmp),
       boot: imageBoot(image, o.bootFrom ?? 'cdrom', cmdlineFor(image)),
       disks: (o.disk ?? []).map((f) => ({ file: f })),
       serial: 'mon:stdio',

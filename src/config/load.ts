@@ -58,6 +58,11 @@ function hasPath(src: Source, path: readonly PropertyKey[]): boolean {
   return path.length > 0 && src.doc.hasIn(path as unknown[]);
 }
 
+/** The source a merged value at `path` came from: the last one that sets it (or `fallback`, else the last source). */
+function ownerOf(sources: Source[], path: readonly PropertyKey[], fallback?: Source): Source {
+  return [...sources].reverse().find((s) => hasPath(s, path)) ?? fallback ?? sources[sources.length - 1]!;
+}
+
 function keyPosition(src: Source, path: readonly PropertyKey[], key: string): { line: number; column: number } | undefined {
   const parent = path.length === 0 ? src.doc.contents : src.doc.getIn(path as unknown[], true);
   if (parent && yamlIsSeq(parent) && /^\d+$/.test(key)) {
@@ -97,11 +102,11 @@ function toProblems(err: z.ZodError, sources: Source[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of err.issues) {
     // The value at fault comes from the last source that sets it (user over default).
-    const src = [...sources].reverse().find((s) => hasPath(s, issue.path)) ?? sources[sources.length - 1]!;
+    const src = ownerOf(sources, issue.path);
     const dotted = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const owner = [...sources].reverse().find((s) => hasPath(s, [...issue.path, key])) ?? src;
+        const owner = ownerOf(sources, [...issue.path, key], src);
         const near = suggest(key, knownKeysAt(issue.path));
         const pos = keyPosition(owner, issue.path, key);
         problems.push({
@@ -151,7 +156,7 @@ function resolvePaths(js: Json, file: string): Json {
 function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string): void => {
-    const src = [...sources].reverse().find((s) => hasPath(s, path)) ?? sources[sources.length - 1]!;
+    const src = ownerOf(sources, path);
     const pos = keyPosition(src, path.slice(0, -1), String(path[path.length - 1]));
     problems.push({ file: src.file, line: pos?.line, column: pos?.column, path: path.join('.'), message });
   };

@@ -5,11 +5,12 @@ import { lstatSync, lutimesSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import type { Context } from '../context.js';
+import { INNER_WORKDIR } from '../insideProtocol.js';
 
 /** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
 /** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
-export const EXCLUDE_EXACT = ['proc', 'sys', 'dev', '.d2d-work'];
-export const EXCLUDE_PREFIXES = ['.d2d-work/', 'proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_'];
+export const EXCLUDE_EXACT = ['proc', 'sys', 'dev', INNER_WORKDIR];
+export const EXCLUDE_PREFIXES = [`${INNER_WORKDIR}/`, 'proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_'];
 
 export function keepPath(rel: string): boolean {
   // The folders themselves stay (they are mount points); only what is inside them goes.

@@ -9,15 +9,12 @@ import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
 import { CommandError, D2DError, ExitCode, StageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Context } from '../context.js';
+import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from '../insideProtocol.js';
 
 /** Not root: mmdebstrap runs in unshare mode (rootless). */
 export function rootless(): boolean {
   return process.getuid?.() !== 0;
 }
-
-// Kept in step with src/inside.ts (which cannot be imported here: it runs on import).
-const INNER_WORKDIR = '.d2d-work';
-const ERROR_MARKER = 'D2D-INSIDE-ERROR ';
 
 /** Recognise the common apt failures in mmdebstrap's output. */
 export function diagnoseApt(output: string, suite: string): D2DError | undefined {
@@ -72,7 +69,7 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
       .find((l) => l.startsWith(ERROR_MARKER));
     if (existsSync(insideErr) || marked !== undefined) {
       const text = existsSync(insideErr) ? readFileSync(insideErr, 'utf8') : marked!.slice(ERROR_MARKER.length);
-      const ie = JSON.parse(text) as { message: string; hint?: string; stage?: string; logPath?: string; code: string };
+      const ie = JSON.parse(text) as InsideError;
       throw new StageError(ie.stage ?? 'rootfs', ie.message.replace(/^stage '[^']*' failed: /, ''), { logPath: ie.logPath ?? logFile, hint: ie.hint, code: ie.code });
     }
     if (e instanceof CommandError) {

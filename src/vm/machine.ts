@@ -15,6 +15,14 @@ export async function chooseAccel(want: string, image?: string): Promise<'kvm' |
   return (await probeKvm(image)).usable ? 'kvm' : 'tcg';
 }
 
+/** UEFI guests need a writable copy of the firmware's variable store; put it in `dir`. */
+export function withFirmwareVars<T extends Pick<VmSpec, 'firmware'>>(spec: T, dir: string): T & { ovmfVars?: string } {
+  if (spec.firmware !== 'uefi') return spec;
+  const vars = join(dir, 'OVMF_VARS.fd');
+  copyFileSync(OVMF_VARS, vars);
+  return { ...spec, ovmfVars: vars };
+}
+
 export class Machine {
   readonly console: SerialConsole;
   readonly exited: Promise<number | null>;
@@ -53,12 +61,7 @@ export class Machine {
 
   static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string } = {}): Machine {
     const tmp = mkdtempSync(join(tmpdir(), 'd2d-vm-'));
-    let full: VmSpec = { ...spec, agent: join(tmp, 'agent.sock') };
-    if (spec.firmware === 'uefi') {
-      const vars = join(tmp, 'OVMF_VARS.fd');
-      copyFileSync(OVMF_VARS, vars);
-      full = { ...full, ovmfVars: vars };
-    }
+    const full: VmSpec = withFirmwareVars({ ...spec, agent: join(tmp, 'agent.sock') }, tmp);
     const argv = qemuArgv(full);
     const proc = start(argv, { log: opts.log });
     const m = new Machine(proc, argv, tmp, opts.tee);

@@ -54,25 +54,29 @@ describe('bad input (no build needed)', () => {
   });
 });
 
+/** Build `yaml` into a fresh folder; the result, and the artifacts left at the output path. */
+async function buildWith(yaml: string, extra: string[] = []): Promise<{ r: Awaited<ReturnType<typeof cli>>; left: string[] }> {
+  const d = tmp();
+  writeFileSync(join(d, 'c.yaml'), yaml);
+  const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out'), ...extra], { quiet: true });
+  return { r, left: artifacts(join(d, 'out')) };
+}
+
 describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
   test('unknown Debian package: named; exit 3; no artifact', { timeout: 10 * 60000 }, async () => {
-    const d = tmp();
-    writeFileSync(join(d, 'c.yaml'), 'packages: [d2d-no-such-package]\n');
-    const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out')], { quiet: true });
+    const { r, left } = await buildWith('packages: [d2d-no-such-package]\n');
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /unknown Debian package in trixie: d2d-no-such-package/);
     assert.match(r.stderr, /log: .*rootfs\.log/);
-    assert.deepEqual(artifacts(join(d, 'out')), []);
+    assert.deepEqual(left, []);
   });
 
   test('mirror unreachable: said plainly; exit 6', { timeout: 10 * 60000 }, async () => {
-    const d = tmp();
     // Nothing listens on 127.0.0.1:9 (discard): connection refused, no traffic leaves the machine.
-    writeFileSync(join(d, 'c.yaml'), 'debian:\n  mirror: http://127.0.0.1:9/debian\n');
-    const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out'), '--no-cache'], { quiet: true });
+    const { r, left } = await buildWith('debian:\n  mirror: http://127.0.0.1:9/debian\n', ['--no-cache']);
     assert.equal(r.status, 6, r.stderr);
     assert.match(r.stderr, /the Debian mirror is unreachable/);
-    assert.deepEqual(artifacts(join(d, 'out')), []);
+    assert.deepEqual(left, []);
   });
 
   test('Ctrl-C during a build: exit 130, log path printed, nothing at the output path', { timeout: 10 * 60000 }, async () => {
@@ -92,12 +96,10 @@ describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
 
 describe('a failing hook (through mmdebstrap)', { skip: SKIP }, () => {
   test('fails the build, names the hook, shows its output; no artifact', { timeout: 10 * 60000 }, async () => {
-    const d = tmp();
-    writeFileSync(join(d, 'c.yaml'), 'hooks:\n  after-packages:\n    - |\n      echo "hook says: disk on fire"\n      exit 7\n');
-    const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out')], { quiet: true });
+    const { r, left } = await buildWith('hooks:\n  after-packages:\n    - |\n      echo "hook says: disk on fire"\n      exit 7\n');
     assert.equal(r.status, 5, r.stderr);
     assert.match(r.stderr, /hooks\.after-packages\[0\] \("echo "hook says: disk on fire""\) failed \(exit status 7\)/);
     assert.match(r.stderr, /hook says: disk on fire/);
-    assert.deepEqual(artifacts(join(d, 'out')), []);
+    assert.deepEqual(left, []);
   });
 });
