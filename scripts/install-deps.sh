@@ -10,9 +10,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	mmdebstrap debian-archive-keyring uidmap kmod cpio xz-utils zstd \
-	grub-common grub-pc-bin grub-efi-amd64-bin dosfstools mtools xorriso \
+	grub-common grub-pc-bin grub-efi-amd64-bin dosfstools mtools xorriso skopeo \
 	qemu-system-x86 qemu-utils ovmf busybox-static \
-	shellcheck ca-certificates openssh-client
+	shellcheck ca-certificates openssh-client docker-registry
 # Node.js >= 20.19: Debian 13 ships it; on Debian 12 use the machine's Node 20.
 if ! command -v node >/dev/null 2>&1; then
 	apt-get install -y -q --no-install-recommends nodejs npm

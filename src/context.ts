@@ -18,6 +18,8 @@ export interface Workspace {
   initrd: string;
   iso: string;
   insideReport: string; // what the in-rootfs stages report back (JSON)
+  imagesDir: string; // the preloaded images' archives and their index
+  imagesInitrd: string; // the same, as a second initrd for network boot
 }
 
 export function workspace(dir: string): Workspace {
@@ -32,6 +34,8 @@ export function workspace(dir: string): Workspace {
     initrd: join(dir, 'initrd.img'),
     iso: join(dir, 'image.iso'),
     insideReport: join(dir, 'inside.json'),
+    imagesDir: join(dir, 'images'),
+    imagesInitrd: join(dir, 'images.img'),
   };
 }
 

@@ -8,7 +8,8 @@ import { makePlan, type BuildPlan } from '../plan/plan.js';
 import { runStage, workspace, type Context } from '../context.js';
 import { preflight } from '../stages/preflight.js';
 import { buildRootfs } from '../stages/rootfs.js';
-import { buildInitrd } from '../stages/initrd.js';
+import { buildImagesInitrd, buildInitrd } from '../stages/initrd.js';
+import { buildImages } from '../stages/images.js';
 import { buildBootloader } from '../stages/bootloader.js';
 import { buildIso } from '../stages/iso.js';
 import { makeManifest, type InsideReport } from '../stages/manifest.js';
@@ -43,7 +44,8 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   const { plan, config } = planFor(opts);
   const ctx: Context = { plan, ws: workspace(join(plan.outDir, '.d2d-work', plan.name)), timings: {} };
   const t0 = Date.now();
-  await runStage(ctx, 'preflight', async () => preflight(['build'], { zstd: plan.initramfs.compression === 'zstd' }));
+  const needs = { zstd: plan.initramfs.compression === 'zstd' || plan.images.length > 0, skopeo: plan.images.some((im) => im.source.kind === 'registry') };
+  await runStage(ctx, 'preflight', async () => preflight(['build'], needs));
   rmSync(ctx.ws.dir, { recursive: true, force: true });
   mkdirSync(ctx.ws.logs, { recursive: true });
   writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));
@@ -55,12 +57,15 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     cache = aptCacheDir();
     mkdirSync(cache, { recursive: true });
   }
+  // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs stage.
+  const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, cache)) : [];
   await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, cache));
   const inside = JSON.parse(readFileSync(ctx.ws.insideReport, 'utf8')) as InsideReport;
   inside.pack.payload = join(ctx.ws.dir, inside.pack.payload);
   Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));
   log.info(`kernel ${inside.kernel.version}, ${inside.modules.kept.length} modules, ${inside.packages.length} packages, rootfs ${(inside.pack.bytes / 2 ** 20).toFixed(0)} MiB`);
   await runStage(ctx, 'initrd', (l) => buildInitrd(ctx, inside.pack.payload, l));
+  if (images.length > 0) await runStage(ctx, 'images-initrd', (l) => buildImagesInitrd(ctx, l));
   await runStage(ctx, 'bootloader', (l) => buildBootloader(ctx, l));
   await runStage(ctx, 'iso', (l) => buildIso(ctx, l));
 
@@ -71,6 +76,7 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     [ctx.ws.iso, a.iso],
     [ctx.ws.vmlinuz, a.kernel],
     [ctx.ws.initrd, a.initrd],
+    ...(images.length > 0 ? [[ctx.ws.imagesInitrd, a.images] as [string, string]] : []),
   ];
   const partial = (f: string): string => join(plan.outDir, `.${f.slice(plan.outDir.length + 1)}.partial`);
   const partials = [...pairs.map(([, dst]) => partial(dst)), partial(a.manifest)];
@@ -84,11 +90,12 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
       version: VERSION,
       inside,
       payloadBytes: statSync(inside.pack.payload).size,
-      files: { iso: partial(a.iso), kernel: partial(a.kernel), initrd: partial(a.initrd) },
+      files: { iso: partial(a.iso), kernel: partial(a.kernel), initrd: partial(a.initrd), ...(images.length > 0 ? { images: partial(a.images) } : {}) },
+      images,
       timings: ctx.timings,
     });
     // The artifact names in the manifest are the final ones.
-    for (const [k, f] of [['iso', a.iso], ['kernel', a.kernel], ['initrd', a.initrd]] as const) manifest.artifacts[k]!.file = f.slice(plan.outDir.length + 1);
+    for (const [k, f] of [['iso', a.iso], ['kernel', a.kernel], ['initrd', a.initrd], ['images', a.images]] as const) if (manifest.artifacts[k]) manifest.artifacts[k].file = f.slice(plan.outDir.length + 1);
     writeFileSync(partial(a.manifest), JSON.stringify(manifest, null, 2) + '\n');
     for (const [, dst] of pairs) renameSync(partial(dst), dst);
     renameSync(partial(a.manifest), a.manifest);

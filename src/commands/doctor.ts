@@ -4,7 +4,7 @@ import { checkTools } from '../stages/preflight.js';
 import { probeKvm } from '../vm/kvm.js';
 
 export async function doctor(image?: string): Promise<{ ok: boolean; report: string }> {
-  const tools = await checkTools(['build', 'vm', 'test'], { zstd: true });
+  const tools = await checkTools(['build', 'vm', 'test'], { zstd: true, skopeo: true });
   const lines = tools.map((t) => `${t.found ? 'ok     ' : 'MISSING'} ${t.file ?? t.tool}  (${t.pkg}: ${t.purpose})`);
   const missing = [...new Set(tools.filter((t) => !t.found).map((t) => t.pkg))];
   const kvm = await probeKvm(image);

@@ -1,5 +1,6 @@
 // Loading a config: parse YAML keeping positions -> merge over the embedded
 // default -> strict schema. Every problem is reported with key path and file:line.
+import { declaredTags } from '../plan/images.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -142,8 +143,9 @@ export function canonicalJson(v: unknown): string {
 function resolvePaths(js: Json, file: string): Json {
   const base = dirname(resolve(file));
   const abs = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p);
-  const o = js as { files?: { source?: unknown }[]; hooks?: Record<string, unknown[]> };
+  const o = js as { files?: { source?: unknown }[]; hooks?: Record<string, unknown[]>; images?: { tarball?: unknown }[] };
   if (Array.isArray(o?.files)) for (const f of o.files) if (f && typeof f === 'object' && 'source' in f) f.source = abs(f.source);
+  if (Array.isArray(o?.images)) for (const im of o.images) if (im && typeof im === 'object' && 'tarball' in im) im.tarball = abs(im.tarball);
   if (o?.hooks && typeof o.hooks === 'object') {
     for (const list of Object.values(o.hooks)) {
       if (Array.isArray(list)) for (const h of list) if (h && typeof h === 'object' && 'file' in h) (h as { file: unknown }).file = abs((h as { file: unknown }).file);
@@ -166,6 +168,16 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
   for (const [point, list] of Object.entries(config.hooks)) {
     list.forEach((h, i) => {
       if (typeof h !== 'string' && !existsSync(h.file)) at(['hooks', point, i, 'file'], `no such script: ${h.file}`);
+    });
+  }
+  config.images.forEach((im, i) => {
+    if ('tarball' in im && !existsSync(im.tarball)) at(['images', i, 'tarball'], `no such file: ${im.tarball}`);
+  });
+  // A service runs a preloaded image. Tags inside tarballs are only known at build time (checked then).
+  const known = declaredTags(config.images);
+  if (!config.images.some((im) => 'tarball' in im)) {
+    config.services.forEach((sv, i) => {
+      if (!known.includes(sv.image)) at(['services', i, 'image'], `'${sv.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
     });
   }
   return problems;

@@ -70,6 +70,64 @@ export const HooksSchema = z.strictObject({
   'before-pack': z.array(HookSchema).describe('run last, just before the root file system is packed'),
 });
 
+// A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest].
+const imageRef = z
+  .string()
+  .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/, 'not an image reference such as name:tag, registry:5000/name:tag or name@sha256:<64 hex>');
+const imageTag = z
+  .string()
+  .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'not an image tag such as name:tag or registry:5000/name:tag');
+const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+const imageCommon = {
+  tags: z.array(imageTag).optional().describe('tags applied to the image at boot, besides the ones it carries'),
+  background: z.boolean().optional().describe('import after the services start, in the background (for large images no service needs)'),
+};
+
+export const ImageSchema = z.union(
+  [
+    z.strictObject({
+      tarball: z.string().min(1).describe('a docker-archive (docker save) or oci-archive tarball on the build host, relative to the config file; may be gzip/xz/zstd compressed'),
+      ...imageCommon,
+    }),
+    z.strictObject({
+      ref: imageRef.describe('registry reference fetched at build time (no Docker daemon), pinned by digest in the manifest'),
+      'tls-verify': z.boolean().optional().describe('false: talk plain HTTP / unverified TLS to this registry (a local test registry)'),
+      ...imageCommon,
+    }),
+    z.strictObject({
+      tag: imageTag.describe('the name:tag of the image built from Debian packages'),
+      debian: z.strictObject({
+        packages: z.array(packageName).describe('packages to install (with their dependencies) on top of the base'),
+        suite: z.string().min(1).optional().describe('default: debian.suite'),
+        variant: z.enum(['essential', 'minbase', 'apt', 'required']).optional().describe('mmdebstrap variant of the base (default essential: no apt, smallest)'),
+      }),
+      entrypoint: z.array(z.string()).optional(),
+      cmd: z.array(z.string()).optional(),
+      env: envMap.optional().describe('environment of the image'),
+      user: z.string().regex(/^[a-z_][a-z0-9_-]*$|^\d+(:\d+)?$/, 'a user name or uid[:gid]').optional(),
+      workdir: z.string().regex(/^\//, 'an absolute path').optional(),
+      ...imageCommon,
+    }),
+  ],
+  { error: 'an image is one of {tarball: FILE}, {ref: NAME:TAG} or {tag: NAME:TAG, debian: {packages: [...]}}' },
+);
+
+const portSpec = z
+  .string()
+  .regex(/^((\d{1,3}\.){3}\d{1,3}:)?\d{1,5}(-\d{1,5})?:\d{1,5}(-\d{1,5})?(\/(tcp|udp))?$/, "a port mapping such as '8080:80', '127.0.0.1:8080:80' or '53:53/udp'");
+
+export const ServiceSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a container name: letters, digits, _ . -').describe('container name'),
+  image: z.string().min(1).describe('a preloaded image (a tag from images:)'),
+  command: z.array(z.string()).optional().describe('command and arguments (default: the image\'s)'),
+  entrypoint: z.string().optional().describe('override the image\'s entrypoint'),
+  env: envMap.optional(),
+  ports: z.array(portSpec).optional().describe('published ports, HOST:CONTAINER'),
+  volumes: z.array(z.string().regex(/^[^:\s]+:\/[^:\s]*(:(ro|rw))?$/, "a volume such as 'data:/data' or '/srv/www:/usr/share/www:ro'")).optional(),
+  restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).optional().describe('restart policy (default unless-stopped)'),
+});
+
 export const ConfigSchema = z
   .strictObject({
     extends: z.string().optional().describe("a config file this one builds on (relative to this file), or 'default'; the chain always starts from the embedded default"),
@@ -90,11 +148,18 @@ export const ConfigSchema = z
     docker: DockerSchema,
     ssh: SshSchema,
     initramfs: InitramfsSchema,
+    images: z.array(ImageSchema).describe('container images preloaded into the engine at boot'),
+    services: z.array(ServiceSchema).describe('containers started at boot, from preloaded images'),
   })
   .superRefine((c, ctx) => {
     if (c.ssh.enabled && c.ssh.authorized_keys.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['ssh', 'enabled'], message: 'an SSH server needs at least one key in ssh.authorized_keys (there are no passwords)' });
     }
+    const names = new Set<string>();
+    c.services.forEach((sv, i) => {
+      if (names.has(sv.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `two services are named '${sv.name}'` });
+      names.add(sv.name);
+    });
     if (c.initramfs.compression === 'xz' && c.initramfs.level > 9) {
       ctx.addIssue({ code: 'custom', path: ['initramfs', 'level'], message: 'xz levels are 1-9' });
     }

@@ -20,7 +20,8 @@ function splitName(path: string): { name: string; prefix: string } {
   return { name: path.slice(cut + 1), prefix: path.slice(0, cut) };
 }
 
-function header(e: TarEntry, mtime: number): Buffer {
+/** The 512-byte ustar header of an entry (size: the file's length when its data is not in memory). */
+export function header(e: TarEntry, mtime: number, size?: number): Buffer {
   const h = Buffer.alloc(512, 0);
   const p = e.type === 'dir' ? `${e.path}/` : e.path;
   const { name, prefix } = splitName(p);
@@ -28,7 +29,7 @@ function header(e: TarEntry, mtime: number): Buffer {
   h.write(octal(e.mode ?? (e.type === 'dir' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644), 8), 100, 8, 'ascii');
   h.write(octal(0, 8), 108, 8, 'ascii');
   h.write(octal(0, 8), 116, 8, 'ascii');
-  h.write(octal(e.type === 'file' ? (e.data?.length ?? 0) : 0, 12), 124, 12, 'ascii');
+  h.write(octal(e.type === 'file' ? (size ?? e.data?.length ?? 0) : 0, 12), 124, 12, 'ascii');
   h.write(octal(mtime, 12), 136, 12, 'ascii');
   h.write('        ', 148, 8, 'ascii'); // checksum placeholder
   h.write(e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2', 156, 1, 'ascii');

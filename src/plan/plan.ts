@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { moduleSets } from './modules.js';
+import { planImages, planServices, type ImagePlan, type ServicePlan } from './images.js';
 
 /** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
 export function basePackages(c: Config): string[] {
@@ -33,7 +34,7 @@ export interface BuildPlan {
   name: string;
   configHash: string;
   outDir: string;
-  artifacts: { iso: string; kernel: string; initrd: string; manifest: string };
+  artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string };
   debian: { suite: string; mirror: string; components: string[]; variant: string };
   packages: string[];
   kernel: { package: string; modules: { required: string[]; optional: string[] } };
@@ -44,6 +45,8 @@ export interface BuildPlan {
   initramfs: { compression: 'xz' | 'zstd'; level: number };
   boot: { timeout: number; entries: BootEntry[] };
   iso: { volid: string };
+  images: ImagePlan[];
+  services: ServicePlan[];
   sourceDateEpoch: number;
 }
 
@@ -61,7 +64,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     name: c.name,
     configHash: o.configHash,
     outDir,
-    artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json') },
+    artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
@@ -81,6 +84,8 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     },
     // ISO 9660 volume ids: upper case, digits and underscore, at most 32 characters.
     iso: { volid: c.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32) },
+    images: planImages(c),
+    services: planServices(c),
     sourceDateEpoch: o.sourceDateEpoch,
   };
 }

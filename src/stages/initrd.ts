@@ -8,6 +8,7 @@ import { clampTree, walk } from '../fsutil.js';
 import { run } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
+import { INITRD_IMAGES_DIR } from '../plan/images.js';
 
 /** Order of the outer archive: everything else sorted, then the payload, then the sentinel. */
 export function initrdOrder(paths: string[]): string[] {
@@ -33,12 +34,30 @@ export async function buildInitrd(ctx: Context, payload: string, logFile: string
   writeFileSync(join(tree, 'd2d/complete'), 'ok\n');
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(tree, sde);
-  const list = initrdOrder(walk(tree));
-  // -R 0:0: stage 1's files belong to root whoever builds the image.
-  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-R', '0:0', '-O', ctx.ws.initrd], {
-    cwd: tree,
-    input: list.join('\n') + '\n',
-    log: logFile,
-  });
+  await writeCpio(tree, initrdOrder(walk(tree)), ctx.ws.initrd, logFile);
   return { bytes: statSync(ctx.ws.initrd).size };
+}
+
+async function writeCpio(tree: string, list: string[], out: string, logFile: string): Promise<void> {
+  // -R 0:0: the files belong to root whoever builds the image.
+  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-R', '0:0', '-O', out], { cwd: tree, input: list.join('\n') + '\n', log: logFile });
+}
+
+/**
+ * Network boot's second initrd (NAME.images): the preloaded images under
+ * /d2d-images, the index, and a sentinel last. Boot loaders concatenate it
+ * after the main initrd; stage 1 moves the files into the root tmpfs.
+ */
+export async function buildImagesInitrd(ctx: Context, logFile: string): Promise<{ bytes: number }> {
+  const tree = join(ctx.ws.dir, 'images-initrd-tree');
+  rmSync(tree, { recursive: true, force: true });
+  const dir = join(tree, INITRD_IMAGES_DIR);
+  mkdirSync(dir, { recursive: true });
+  const files = ['index', ...ctx.plan.images.map((im) => im.file)];
+  for (const f of files) await run(['ln', '-f', join(ctx.ws.imagesDir, f), join(dir, f)], { log: logFile }).catch(() => copyFileSync(join(ctx.ws.imagesDir, f), join(dir, f)));
+  writeFileSync(join(dir, 'complete'), 'ok\n');
+  clampTree(tree, ctx.plan.sourceDateEpoch);
+  const list = [INITRD_IMAGES_DIR, ...ctx.plan.images.map((im) => `${INITRD_IMAGES_DIR}/${im.file}`), `${INITRD_IMAGES_DIR}/index`, `${INITRD_IMAGES_DIR}/complete`];
+  await writeCpio(tree, list, ctx.ws.imagesInitrd, logFile);
+  return { bytes: statSync(ctx.ws.imagesInitrd).size };
 }

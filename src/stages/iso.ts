@@ -1,5 +1,6 @@
 // Stage "iso": the hybrid image (CD-ROM and USB stick/disk, BIOS and UEFI).
-import { linkSync, rmSync, statSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { ISO_IMAGES_DIR } from '../plan/images.js';
 import { clampTree } from '../fsutil.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
@@ -11,6 +12,13 @@ export async function buildIso(ctx: Context, logFile: string): Promise<{ bytes: 
   const initrd = join(iso, 'boot/initrd.img');
   rmSync(initrd, { force: true });
   linkSync(ctx.ws.initrd, initrd);
+  // Preloaded images stay on the medium (not in RAM until Docker loads them).
+  if (ctx.plan.images.length > 0) {
+    const dir = join(iso, ISO_IMAGES_DIR);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['index', ...ctx.plan.images.map((im) => im.file)]) linkSync(join(ctx.ws.imagesDir, f), join(dir, f));
+  }
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(iso, sde);
   rmSync(ctx.ws.iso, { force: true });

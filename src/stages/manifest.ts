@@ -5,6 +5,7 @@ import { sha256File } from '../fsutil.js';
 import type { BuildPlan } from '../plan/plan.js';
 import type { PackageEntry } from './record.js';
 import type { Config } from '../config/schema.js';
+import type { ImageRecord } from './images.js';
 
 export interface InsideReport {
   kernel: { version: string; packages: { name: string; version: string }[] };
@@ -28,6 +29,9 @@ export interface Manifest {
   kernel: { package: string; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
   rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[] };
+  /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
+  images: ImageRecord[];
+  services: { name: string; image: string; argv: string[] }[];
   artifacts: Record<string, { file: string; bytes: number; sha256: string }>;
   stages: Record<string, number>;
 }
@@ -42,7 +46,8 @@ export async function makeManifest(o: {
   version: string;
   inside: InsideReport;
   payloadBytes: number;
-  files: { iso: string; kernel: string; initrd: string };
+  files: { iso: string; kernel: string; initrd: string; images?: string };
+  images: ImageRecord[];
   timings: Record<string, number>;
 }): Promise<Manifest> {
   const { plan, inside } = o;
@@ -70,10 +75,13 @@ export async function makeManifest(o: {
       biggestFiles: inside.pack.biggest,
       pruned: inside.pruned,
     },
+    images: o.images,
+    services: plan.services.map((s) => ({ name: s.name, image: s.image, argv: s.argv })),
     artifacts: {
       iso: await artifactInfo(o.files.iso),
       kernel: await artifactInfo(o.files.kernel),
       initrd: await artifactInfo(o.files.initrd),
+      ...(o.files.images ? { images: await artifactInfo(o.files.images) } : {}),
     },
     stages: o.timings,
   };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
+import { serviceScript } from '../plan/images.js';
 
 /** Lock root's password (no default password): the console shell needs none. */
 export function lockRoot(shadow: string): string {
@@ -50,5 +51,8 @@ export async function applyOverlay(ctx: Context, root: string, logFile: string):
     // Keys only, whatever the package's defaults: there are no passwords on this system.
     w('etc/ssh/sshd_config.d/d2d.conf', 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n');
   }
+  // Where the boot finds the preloaded images (docs/images.md): the medium's label and this build's id.
+  if (p.images.length > 0) w('etc/d2d/boot-images', `LABEL=${p.iso.volid}\nBUILD=${p.configHash}\nCOUNT=${p.images.length}\n`);
+  for (const sv of p.services) w(`etc/d2d/services/${sv.file}`, serviceScript(sv));
   writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
 }

@@ -22,7 +22,8 @@ export interface MmdebstrapArgs {
 /** Paths dpkg never unpacks: documentation, manual pages and translations are not used on the image. */
 export const DPKG_EXCLUDES = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*', '/usr/share/linda/*'];
 
-export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
+/** The options every mmdebstrap call shares: mode, variant, packages, apt retries, dpkg excludes, the apt cache. */
+function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'packages' | 'aptCacheDir'>): string[] {
   const argv = [
     'mmdebstrap',
     `--mode=${a.mode}`,
@@ -38,11 +39,34 @@ export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
     argv.push(`--skip=download/empty`, `--skip=essential/unlink`, `--setup-hook=mkdir -p "$1"/var/cache/apt/archives`);
     argv.push(`--setup-hook=sync-in ${shellQuote([a.aptCacheDir])} /var/cache/apt/archives/`);
   }
+  return argv;
+}
+
+function sources(a: Pick<MmdebstrapArgs, 'suite' | 'mirror' | 'components'>, output: string): string[] {
+  return [a.suite, output, ...(a.mirror !== '' ? [`deb ${a.mirror} ${a.suite} ${a.components.join(' ')}`] : [])];
+}
+
+export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
+  const argv = common(a);
   argv.push(`--customize-hook=${shellQuote(a.customizeHook)} "$1"`);
   if (a.syncOut) argv.push(`--customize-hook=sync-out ${shellQuote([a.syncOut.from])} ${shellQuote([a.syncOut.to])}`);
   // After our hook, so the kernel package it downloads is cached too (pack leaves the cache out of the image).
   if (a.aptCacheDir !== undefined) argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheDir])}`);
-  argv.push(a.suite, '/dev/null');
-  if (a.mirror !== '') argv.push(`deb ${a.mirror} ${a.suite} ${a.components.join(' ')}`);
+  argv.push(...sources(a, '/dev/null'));
+  return argv;
+}
+
+/**
+ * A container image's file system as one tar file (the image's only layer).
+ * No /dev entries (the engine makes /dev), no apt cache left inside.
+ */
+export function mmdebstrapImageArgv(a: Omit<MmdebstrapArgs, 'customizeHook' | 'syncOut'> & { output: string }): string[] {
+  const argv = common(a);
+  argv.push('--skip=output/dev');
+  if (a.aptCacheDir !== undefined) {
+    argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheDir])}`);
+    argv.push('--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb');
+  }
+  argv.push(...sources(a, a.output));
   return argv;
 }

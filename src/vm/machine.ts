@@ -1,7 +1,7 @@
 // A running QEMU guest: starts QEMU from a VmSpec, wires the serial console,
 // and stops it (politely, then by force). Also picks the accelerator.
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,15 @@ export async function chooseAccel(want: string, image?: string): Promise<'kvm' |
 }
 
 /** UEFI guests need a writable copy of the firmware's variable store; put it in `dir`. */
+/** QEMU loads one initrd; like iPXE or GRUB given several, hand the kernel their concatenation. */
+export function withInitrds<T extends Pick<VmSpec, 'boot'>>(spec: T, dir: string): T {
+  const b = spec.boot;
+  if (b.kind !== 'kernel' || !b.extraInitrds?.length) return spec;
+  const combined = join(dir, 'initrd.img');
+  writeFileSync(combined, Buffer.concat([b.initrd, ...b.extraInitrds].map((f) => readFileSync(f))));
+  return { ...spec, boot: { kind: 'kernel', kernel: b.kernel, initrd: combined, append: b.append } };
+}
+
 export function withFirmwareVars<T extends Pick<VmSpec, 'firmware'>>(spec: T, dir: string): T & { ovmfVars?: string } {
   if (spec.firmware !== 'uefi') return spec;
   const vars = join(dir, 'OVMF_VARS.fd');
@@ -61,7 +70,7 @@ export class Machine {
 
   static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string } = {}): Machine {
     const tmp = mkdtempSync(join(tmpdir(), 'd2d-vm-'));
-    const full: VmSpec = withFirmwareVars({ ...spec, agent: join(tmp, 'agent.sock') }, tmp);
+    const full: VmSpec = withFirmwareVars({ ...withInitrds(spec, tmp), agent: join(tmp, 'agent.sock') }, tmp);
     const argv = qemuArgv(full);
     const proc = start(argv, { log: opts.log });
     const m = new Machine(proc, argv, tmp, opts.tee);

@@ -23,7 +23,9 @@ export function imageBoot(image: string, bootFrom: string, cmdline: string): VmS
   if (image.endsWith('.kernel')) {
     const initrd = image.replace(/\.kernel$/, '.initrd');
     if (!existsSync(initrd)) throw new D2DError('E_USAGE', `network boot needs ${initrd} beside ${image}`, { exitCode: ExitCode.usage });
-    return { kind: 'kernel', kernel: image, initrd, append: cmdline };
+    // The preloaded images' initrd, when the build made one, goes after the main one.
+    const images = image.replace(/\.kernel$/, '.images');
+    return { kind: 'kernel', kernel: image, initrd, append: cmdline, ...(existsSync(images) ? { extraInitrds: [images] } : {}) };
   }
   if (bootFrom !== 'cdrom' && bootFrom !== 'usb' && bootFrom !== 'disk') throw new D2DError('E_USAGE', `--boot-from must be cdrom, usb or disk`, { exitCode: ExitCode.usage });
   return { kind: bootFrom, image };

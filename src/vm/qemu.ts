@@ -15,7 +15,7 @@ export interface VmSpec {
   /** The bootable image and how it is attached; or a kernel for network-boot style. */
   boot:
     | { kind: 'cdrom' | 'usb' | 'disk'; image: string; writable?: boolean }
-    | { kind: 'kernel'; kernel: string; initrd: string; append: string };
+    | { kind: 'kernel'; kernel: string; initrd: string; append: string; /** more initrds (NAME.images), loaded after `initrd` as a boot loader would */ extraInitrds?: string[] };
   /** Extra disks, attached as virtio block devices, in order. */
   disks?: { file: string; readonly?: boolean; format?: 'raw' | 'qcow2' }[];
   /** Serial console: 'stdio' (pipes or terminal), or 'mon:stdio' for an interactive run. */
@@ -41,6 +41,7 @@ export function qemuArgv(s: VmSpec): string[] {
   }
   const b = s.boot;
   if (b.kind === 'kernel') {
+    if (b.extraInitrds?.length) throw new Error('QEMU takes one -initrd: concatenate the extra initrds first (Machine.start does)');
     a.push('-kernel', b.kernel, '-initrd', b.initrd, '-append', b.append);
   } else {
     // The image is never modified by a test boot: read-only, or a throw-away overlay for disks.

@@ -5,11 +5,10 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { cli, E2E_DIR, ROOTLESS_USER, SKIP } from './helpers.js';
+import { cli, E2E_DIR, freePort, ROOTLESS_USER, SKIP } from './helpers.js';
 import { execFileSync } from 'node:child_process';
 
 const OUT = join(E2E_DIR, 'core');
@@ -24,18 +23,6 @@ interface Manifest {
   rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[]; pruned: { path: string; bytes: number; why: string }[] };
   stages: Record<string, number>;
   config: { sha256: string };
-}
-
-/** A TCP port on 127.0.0.1 that is free right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 function assertPassed(r: TestReport, extra: string[] = []): void {

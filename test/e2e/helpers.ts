@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: run the real CLI, and where builds go.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 export const CLI = join(PACKAGE_ROOT, 'bin/debian2docker.js');
@@ -35,3 +36,15 @@ export function cli(args: string[], opts: { env?: Record<string, string>; onSpaw
 
 /** The non-root user for the rootless build (CI creates it, with subordinate ids), if any. */
 export const ROOTLESS_USER = process.getuid?.() === 0 ? process.env.D2D_ROOTLESS_USER : undefined;
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
