@@ -23,6 +23,8 @@ import { packRootfs } from './stages/pack.js';
 import { collectStage1Extras } from './stages/stage1extras.js';
 import { applyFiles, runHooks } from './stages/customise.js';
 import { prune } from './stages/prune.js';
+import { pruneRules } from './plan/prune.js';
+import { applyLocale } from './stages/locale.js';
 import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from './insideProtocol.js';
 
 function innerWorkdir(workDir: string, root: string): string {
@@ -42,13 +44,14 @@ async function main(): Promise<void> {
   const modules = await runStage(ctx, 'modules', (l) => installModules(ctx, root, kernel.version, l));
   await runStage(ctx, 'hooks-after-packages', (l) => runHooks(ctx, root, 'after-packages', l));
   await runStage(ctx, 'overlay', (l) => applyOverlay(ctx, root, l));
+  await runStage(ctx, 'locale', (l) => applyLocale(ctx, root, l));
   await runStage(ctx, 'files', (l) => applyFiles(ctx, root, l));
   await runStage(ctx, 'hooks-before-pack', (l) => runHooks(ctx, root, 'before-pack', l));
   const packages = await runStage(ctx, 'record', (l) => recordPackages(root, l));
   const sources = recordSources(root);
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
-  const pruned = await runStage(ctx, 'prune', async () => prune(root));
+  const pruned = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan)));
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });

@@ -146,6 +146,8 @@ function resolvePaths(js: Json, file: string): Json {
   const o = js as { files?: { source?: unknown }[]; hooks?: Record<string, unknown[]>; images?: { tarball?: unknown }[] };
   if (Array.isArray(o?.files)) for (const f of o.files) if (f && typeof f === 'object' && 'source' in f) f.source = abs(f.source);
   if (Array.isArray(o?.images)) for (const im of o.images) if (im && typeof im === 'object' && 'tarball' in im) im.tarball = abs(im.tarball);
+  const deb = (js as { debian?: { sources?: { key?: unknown }[] } })?.debian;
+  if (Array.isArray(deb?.sources)) for (const src of deb.sources) if (src && typeof src === 'object' && 'key' in src) src.key = abs(src.key);
   if (o?.hooks && typeof o.hooks === 'object') {
     for (const list of Object.values(o.hooks)) {
       if (Array.isArray(list)) for (const h of list) if (h && typeof h === 'object' && 'file' in h) (h as { file: unknown }).file = abs((h as { file: unknown }).file);
@@ -170,6 +172,12 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
       if (typeof h !== 'string' && !existsSync(h.file)) at(['hooks', point, i, 'file'], `no such script: ${h.file}`);
     });
   }
+  config.debian.sources.forEach((src, i) => {
+    if (!existsSync(src.key)) at(['debian', 'sources', i, 'key'], `no such key file: ${src.key}`);
+    else if (!/-----BEGIN PGP PUBLIC KEY BLOCK-----/.test(readFileSync(src.key, 'latin1'))) {
+      at(['debian', 'sources', i, 'key'], `${src.key} is not an ASCII-armored OpenPGP public key (gpg --armor --export KEYID > key.asc)`);
+    }
+  });
   config.images.forEach((im, i) => {
     if ('tarball' in im && !existsSync(im.tarball)) at(['images', i, 'tarball'], `no such file: ${im.tarball}`);
   });

@@ -5,6 +5,13 @@ import { z } from 'zod';
 const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a valid Debian package name');
 const moduleName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'not a valid kernel module name');
 
+export const AptSourceSchema = z.strictObject({
+  uri: z.string().regex(/^(https?|file):\/\/\S+$/, 'an http(s):// or file:// URL').describe('repository URL'),
+  suite: z.string().min(1).regex(/^\S+$/).describe('suite, or "./" style path of a flat repository'),
+  components: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).optional().describe('components (none for a flat repository)'),
+  key: z.string().min(1).describe('the repository\'s ASCII-armored OpenPGP public key, a file relative to the config file; apt trusts it for this source only'),
+});
+
 export const DebianSchema = z.strictObject({
   suite: z.string().min(1).describe('Debian suite or codename, e.g. trixie'),
   mirror: z
@@ -13,6 +20,7 @@ export const DebianSchema = z.strictObject({
     .refine((s) => s === '' || /^(https?|file):\/\//.test(s), 'must be an http(s):// or file:// URL, or empty'),
   components: z.array(z.string().regex(/^[a-z-]+$/)).min(1).describe('archive components, e.g. [main]'),
   variant: z.enum(['minbase', 'essential', 'apt', 'required', 'important', 'standard']).describe('mmdebstrap variant'),
+  sources: z.array(AptSourceSchema).describe('extra APT repositories, each with its own signing key (signatures are always verified)'),
 });
 
 export const KernelSchema = z.strictObject({
@@ -31,10 +39,30 @@ export const BootSchema = z.strictObject({
   entries: z.array(BootEntrySchema).describe('extra menu entries (same kernel and initrd, another command line)'),
 });
 
-export const DockerSchema = z.strictObject({
-  package: packageName.describe('Docker engine package (docker.io)'),
-  daemon: z.record(z.string(), z.unknown()).describe('contents of /etc/docker/daemon.json'),
+const hostOrIp = z.string().regex(/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/, 'a host name or IPv4 address');
+
+export const RemoteApiSchema = z.strictObject({
+  enabled: z.boolean().describe('serve the Docker API on the network: TLS only, client certificates required; the CA and certificates are made on the machine at first boot'),
+  port: z.number().int().min(1).max(65535).describe('TCP port (2376 is the TLS convention)'),
+  names: z.array(hostOrIp).describe('extra host names / addresses clients use, put into the server certificate (its host name, localhost, 127.0.0.1 and its addresses at first boot always are)'),
 });
+
+export const DockerSchema = z
+  .strictObject({
+    package: packageName.describe('Docker engine package (docker.io)'),
+    daemon: z.record(z.string(), z.unknown()).describe('contents of /etc/docker/daemon.json'),
+    'remote-api': RemoteApiSchema,
+  })
+  .superRefine((d, ctx) => {
+    // Security default: the API is never reachable over plain TCP.
+    const hosts = d.daemon.hosts;
+    if (Array.isArray(hosts) && hosts.some((h) => typeof h === 'string' && /^tcp:/.test(h))) {
+      ctx.addIssue({ code: 'custom', path: ['daemon', 'hosts'], message: 'a tcp:// API socket in daemon.json would be plain TCP: use docker.remote-api (TLS with client certificates) instead' });
+    }
+    for (const k of ['tls', 'tlsverify']) {
+      if (d.daemon[k] === false) ctx.addIssue({ code: 'custom', path: ['daemon', k], message: `${k}: false is not allowed (no plain-TCP Docker API)` });
+    }
+  });
 
 export const SshSchema = z.strictObject({
   enabled: z.boolean().describe('run an SSH server (key login only; host keys are made at first boot)'),
@@ -139,6 +167,12 @@ export const ConfigSchema = z
       .string()
       .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a valid host name (a-z, 0-9, dashes)')
       .describe('host name of the booted machine'),
+    timezone: z.string().regex(/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, 'a tz database name such as Europe/Berlin or UTC').describe('time zone (tz database name); UTC needs no package'),
+    locale: z
+      .string()
+      .regex(/^(C|POSIX|C\.UTF-8|[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?(@[a-z]+)?)$/, 'a locale such as en_US.UTF-8 or C.UTF-8')
+      .describe('LANG of the machine; C.UTF-8 is built in, others are generated at build time'),
+    keyboard: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'a console keymap name such as us, de, fr, uk or de-latin1').describe('console keyboard layout (a keymap of console-data); us is the kernel\'s own'),
     debian: DebianSchema,
     packages: z.array(packageName).describe('extra Debian packages to install'),
     files: z.array(FileSchema).describe('files and folders to put into the image'),

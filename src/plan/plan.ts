@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { moduleSets } from './modules.js';
+import type { AptSource } from './aptsources.js';
 import { planImages, planServices, type ImagePlan, type ServicePlan } from './images.js';
 
 /** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
@@ -21,8 +22,17 @@ export function basePackages(c: Config): string[] {
     // busybox has no zstd: stage 1 then carries the rootfs's zstd (see stages/stage1extras.ts).
     ...(c.initramfs.compression === 'zstd' ? ['zstd'] : []),
     ...(c.ssh.enabled ? ['openssh-server'] : []),
+    ...(needsTzdata(c.timezone) ? ['tzdata'] : []),
+    ...(needsLocales(c.locale) ? ['locales'] : []),
+    // loadkeys -b turns console-data's keymap into the binary map busybox loadkmap loads at boot.
+    ...(c.keyboard !== 'us' ? ['kbd', 'console-data'] : []),
+    // The remote API's CA and certificates are made on the machine at first boot.
+    ...(c.docker['remote-api'].enabled ? ['openssl'] : []),
   ];
 }
+
+export const needsTzdata = (tz: string): boolean => !['UTC', 'Etc/UTC'].includes(tz);
+export const needsLocales = (l: string): boolean => !['C', 'POSIX', 'C.UTF-8'].includes(l);
 
 export interface BootEntry {
   id: string;
@@ -35,10 +45,11 @@ export interface BuildPlan {
   configHash: string;
   outDir: string;
   artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string };
-  debian: { suite: string; mirror: string; components: string[]; variant: string };
+  debian: { suite: string; mirror: string; components: string[]; variant: string; sources: AptSource[] };
   packages: string[];
   kernel: { package: string; modules: { required: string[]; optional: string[] } };
-  rootfs: { hostname: string; daemonJson: Record<string, unknown> };
+  rootfs: { hostname: string; daemonJson: Record<string, unknown>; remoteApi: { port: number; names: string[] } | null };
+  system: { timezone: string; locale: string; keyboard: string };
   ssh: Config['ssh'];
   files: Config['files'];
   hooks: Config['hooks'];
@@ -65,10 +76,11 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     configHash: o.configHash,
     outDir,
     artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
-    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant },
+    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })) },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
-    rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon },
+    rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon, remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
+    system: { timezone: c.timezone, locale: c.locale, keyboard: c.keyboard },
     ssh: c.ssh,
     files: c.files,
     hooks: c.hooks,

@@ -11,3 +11,15 @@ export const PRUNE_RULES: readonly PruneRule[] = [
   { path: 'usr/bin/containerd-shim-runc-v1', why: 'the io.containerd.runc.v1 shim; Docker 20.10+ runs containers with the runc.v2 shim' },
   { path: 'usr/bin/containerd-shim', why: 'the legacy io.containerd.runtime.v1.linux shim; no longer used by dockerd' },
 ];
+
+/** The rules for one image: the fixed ones, plus sources that the build compiled into something smaller. */
+export function pruneRules(p: { system: { locale: string; keyboard: string } }): PruneRule[] {
+  const rules = [...PRUNE_RULES];
+  if (!['C', 'POSIX', 'C.UTF-8'].includes(p.system.locale)) {
+    rules.push({ path: 'usr/share/i18n', why: 'locale sources and charmaps: the configured locale is already compiled into /usr/lib/locale/locale-archive' });
+  }
+  if (p.system.keyboard !== 'us') {
+    rules.push({ path: 'usr/share/keymaps', why: "console-data's keymaps: the configured one is already converted to /etc/d2d/keymap.bmap" });
+  }
+  return rules;
+}

@@ -12,7 +12,7 @@ import { parseArchiveManifest, writeDockerArchive } from '../oci/dockerArchive.j
 import { imagesIndex, type BuiltImage, type ImagePlan } from '../plan/images.js';
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
-import { diagnoseApt, rootless } from './rootfs.js';
+import { diagnoseApt, extraSourceFiles, rootless } from './rootfs.js';
 import type { Context } from '../context.js';
 
 /** zstd level of the image archives: most of -19's ratio at a fraction of its time. */
@@ -113,7 +113,7 @@ async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debia
   const s = im.source;
   const layer = join(ctx.ws.imagesDir, `${im.file}.layer.tar`);
   const p = ctx.plan;
-  const argv = mmdebstrapImageArgv({ suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir, output: layer });
+  const argv = mmdebstrapImageArgv({ extraSources: extraSourceFiles(ctx), suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir, output: layer });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
   } catch (e) {

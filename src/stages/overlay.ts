@@ -53,6 +53,7 @@ export async function applyOverlay(ctx: Context, root: string, logFile: string):
   }
   // Where the boot finds the preloaded images (docs/images.md): the medium's label and this build's id.
   if (p.images.length > 0) w('etc/d2d/boot-images', `LABEL=${p.iso.volid}\nBUILD=${p.configHash}\nCOUNT=${p.images.length}\n`);
+  if (p.rootfs.remoteApi) w('etc/d2d/remote-api', `PORT=${p.rootfs.remoteApi.port}\nNAMES="${p.rootfs.remoteApi.names.join(' ')}"\n`);
   for (const sv of p.services) w(`etc/d2d/services/${sv.file}`, serviceScript(sv));
   writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
 }

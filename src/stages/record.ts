@@ -32,6 +32,12 @@ export function recordSources(root: string): string[] {
   const main = join(root, 'etc/apt/sources.list');
   if (existsSync(main)) out.push(...readFileSync(main, 'utf8').split('\n'));
   const dir = join(root, 'etc/apt/sources.list.d');
-  if (existsSync(dir)) for (const f of readdirSync(dir).sort()) out.push(...readFileSync(join(dir, f), 'utf8').split('\n'));
+  if (existsSync(dir)) {
+    for (const f of readdirSync(dir).sort()) {
+      const lines = readFileSync(join(dir, f), 'utf8').split('\n');
+      // deb822: an embedded key is a block of continuation lines; the manifest names the source, not the key.
+      out.push(...(f.endsWith('.sources') ? lines.filter((l) => !/^\s/.test(l)).map((l) => (/^Signed-By:\s*$/.test(l) ? 'Signed-By: (embedded key)' : l)) : lines));
+    }
+  }
   return out.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }

@@ -2,7 +2,8 @@
 // customize hook, runs our in-rootfs stages (src/inside.ts) in the same
 // namespace. Its failures are translated: an unknown package is named, an
 // unreachable mirror is said plainly.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { deb822Source, sourceFileName } from '../plan/aptsources.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
@@ -38,18 +39,31 @@ export function diagnoseApt(output: string, suite: string): D2DError | undefined
       hint: 'check the network and debian.mirror (empty = the host\'s own APT sources)',
     });
   }
-  if (/NO_PUBKEY|not signed|signatures couldn't be verified|BADSIG/i.test(output)) {
-    return new StageError('rootfs', 'the mirror\'s signatures could not be verified', {
+  if (/NO_PUBKEY|not signed|signatures couldn't be verified|BADSIG|is not signed/i.test(output)) {
+    const repo = /GPG error: (\S+)/.exec(output)?.[1] ?? /The repository '(\S+)/.exec(output)?.[1];
+    return new StageError('rootfs', `the signatures of ${repo ? `the repository ${repo}` : 'the mirror'} could not be verified`, {
       code: 'E_SIGNATURE',
-      hint: 'install debian-archive-keyring (newer suites need a newer keyring); signature checks are never turned off',
+      hint: 'for an extra repository check its key (debian.sources[].key); for Debian suites install a current debian-archive-keyring. Signature checks are never turned off',
     });
   }
   return undefined;
 }
 
+/** Write the extra repositories' .sources files (config debian.sources) into the work folder. */
+export function extraSourceFiles(ctx: Context): string[] {
+  const dir = join(ctx.ws.dir, 'apt-sources');
+  mkdirSync(dir, { recursive: true });
+  return ctx.plan.debian.sources.map((src, i) => {
+    const f = join(dir, sourceFileName(i));
+    writeFileSync(f, deb822Source(src, readFileSync(src.key, 'utf8')));
+    return f;
+  });
+}
+
 export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: string | undefined): Promise<void> {
   const p = ctx.plan;
   const argv = mmdebstrapArgv({
+    extraSources: extraSourceFiles(ctx),
     suite: p.debian.suite,
     mirror: p.debian.mirror,
     components: p.debian.components,

@@ -15,6 +15,8 @@ export interface MmdebstrapArgs {
   aptCacheDir?: string;
   /** root, or unshare for a rootless build. */
   mode: 'root' | 'unshare';
+  /** deb822 .sources files (extra repositories with embedded keys) to put into /etc/apt/sources.list.d before apt update. */
+  extraSources?: readonly string[];
   /** Rootless: copy this folder of the chroot out to a folder of the user's, after our hook. */
   syncOut?: { from: string; to: string };
 }
@@ -23,7 +25,7 @@ export interface MmdebstrapArgs {
 export const DPKG_EXCLUDES = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*', '/usr/share/linda/*'];
 
 /** The options every mmdebstrap call shares: mode, variant, packages, apt retries, dpkg excludes, the apt cache. */
-function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'packages' | 'aptCacheDir'>): string[] {
+function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'packages' | 'aptCacheDir' | 'extraSources'>): string[] {
   const argv = [
     'mmdebstrap',
     `--mode=${a.mode}`,
@@ -38,6 +40,11 @@ function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'pac
     // Keep downloaded .debs in a shared folder: a second build downloads nothing that did not change.
     argv.push(`--skip=download/empty`, `--skip=essential/unlink`, `--setup-hook=mkdir -p "$1"/var/cache/apt/archives`);
     argv.push(`--setup-hook=sync-in ${shellQuote([a.aptCacheDir])} /var/cache/apt/archives/`);
+  }
+  if (a.extraSources?.length) {
+    // Setup hooks run before apt update: the extra repositories are part of the package set.
+    argv.push('--setup-hook=mkdir -p "$1"/etc/apt/sources.list.d');
+    for (const f of a.extraSources) argv.push(`--setup-hook=copy-in ${shellQuote([f])} /etc/apt/sources.list.d/`);
   }
   return argv;
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { cli, E2E_DIR, freePort, ROOTLESS_USER, SKIP } from './helpers.js';
@@ -23,6 +24,20 @@ interface Manifest {
   rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[]; pruned: { path: string; bytes: number; why: string }[] };
   stages: Record<string, number>;
   config: { sha256: string };
+}
+
+/** GET over TLS from 127.0.0.1:port, verifying the server against `ca`. */
+function httpsGet(port: number, path: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ...tls, timeout: 60000 }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function assertPassed(r: TestReport, extra: string[] = []): void {
@@ -121,11 +136,15 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
     assert.ok(m.packages.some((p) => p.name === 'zstd'), 'zstd is in the image for stage 1');
     for (const s of ['rootfs/hooks-after-packages', 'rootfs/files', 'rootfs/hooks-before-pack']) assert.ok(s in m.stages, `stage ${s}`);
     const port = await freePort();
+    const apiPort = await freePort();
     const ssh = ['-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', 'root@127.0.0.1'];
     const r = await testImageReport(join(out, 'd2d-custom.kernel'), {
       scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/custom.sh'),
       consoleLog: join(out, 'console.log'),
-      forwards: [{ hostPort: port, guestPort: 22 }],
+      forwards: [
+        { hostPort: port, guestPort: 22 },
+        { hostPort: apiPort, guestPort: 2376 },
+      ],
       hostChecks: [
         {
           name: 'ssh with the configured key reaches Docker',
@@ -149,8 +168,24 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
             }
           },
         },
+        {
+          name: 'remote API: TLS with the client certificate fetched over SSH; refused without one',
+          run: async () => {
+            const dir = join(out, 'tls');
+            mkdirSync(dir, { recursive: true });
+            execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('ssh', [...ssh, 'd2d-tls-client'], { timeout: 120000 }) });
+            const [ca, cert, key] = ['ca.pem', 'cert.pem', 'key.pem'].map((f) => readFileSync(join(dir, f))) as [Buffer, Buffer, Buffer];
+            const withCert = await httpsGet(apiPort, '/version', { ca, cert, key });
+            const version = (JSON.parse(withCert) as { ApiVersion?: string }).ApiVersion;
+            const without = await httpsGet(apiPort, '/version', { ca }).then(
+              () => 'answered',
+              (e: Error) => e.message,
+            );
+            return { ok: /^\d+\.\d+$/.test(version ?? '') && without !== 'answered' && !/ECONNREFUSED/.test(without), detail: `API ${version}; without a client certificate: ${without}` };
+          },
+        },
       ],
     });
-    assertPassed(r, ['scenario', 'ssh with the configured key reaches Docker', 'ssh refuses passwords and other keys']);
+    assertPassed(r, ['scenario', 'ssh with the configured key reaches Docker', 'ssh refuses passwords and other keys', 'remote API: TLS with the client certificate fetched over SSH; refused without one']);
   });
 });

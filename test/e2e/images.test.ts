@@ -6,12 +6,13 @@
 // images initrd.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
-import { BUSYBOX } from '../../src/vm/testdisk.js';
+import { msgImage, startRegistry, type Registry } from '../support/images.js';
+import { makeKey, makeRepo, serveFolder, stopGpg } from '../support/aptrepo.js';
+import type { Server } from 'node:http';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { cli, E2E_DIR, freePort, SKIP } from './helpers.js';
 
@@ -26,30 +27,6 @@ interface ImageRecord {
   file: string;
 }
 
-/** A small image around the host's busybox with a /msg file saying where it came from. */
-function msgImage(tag: string, msg: string, extra: { path: string; data: string }[] = []): Buffer {
-  const files = [{ path: 'msg', data: `${msg}\n` }, ...extra];
-  const entries = [
-    ...[...new Set(files.map((f) => f.path.split('/').slice(0, -1).join('/')).filter(Boolean))].map((d) => ({ path: d, type: 'dir' as const })),
-    ...files.map((f) => ({ path: f.path, type: 'file' as const, data: Buffer.from(f.data) })),
-  ];
-  return busyboxImage(readFileSync(BUSYBOX), tag, 0, entries).tarball;
-}
-
-async function waitForPort(port: number, ms: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
-      if (r.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() - t0 > ms) throw new Error(`registry on 127.0.0.1:${port} did not come up`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function assertAll(r: TestReport, names: string[]): void {
   for (const name of names) {
     const x = r.results.find((y) => y.name === name);
@@ -59,9 +36,10 @@ function assertAll(r: TestReport, names: string[]): void {
   assert.ok(r.ok, JSON.stringify(r.results.filter((x) => !x.ok)));
 }
 
-describe('preloaded images and services', { skip: SKIP }, () => {
-  let registry: ChildProcess | undefined;
-  let regPort: number;
+describe('preloaded images and services; an extra signed APT repository', { skip: SKIP }, () => {
+  let registry: Registry | undefined;
+  let repoServer: Server | undefined;
+  let repoUri: string;
   let images: ImageRecord[];
   let registryTag: string;
   const files: Record<string, string> = {};
@@ -74,21 +52,29 @@ describe('preloaded images and services', { skip: SKIP }, () => {
     execFileSync('skopeo', ['copy', '--quiet', 'docker-archive:' + join(OUT, 'oci-src.tar'), 'oci-archive:' + join(OUT, 'app-oci.tar')]);
     execFileSync('gzip', ['-f', join(OUT, 'app-oci.tar')]);
     // 2. A real registry (Debian's docker-registry) on 127.0.0.1, filled with skopeo.
-    regPort = await freePort();
-    const regDir = join(OUT, 'registry');
-    mkdirSync(regDir, { recursive: true });
-    writeFileSync(join(regDir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}/data\nhttp:\n  addr: 127.0.0.1:${regPort}\n`);
-    registry = spawn('docker-registry', ['serve', join(regDir, 'config.yml')], { stdio: 'ignore' });
-    await waitForPort(regPort, 30000);
+    registry = await startRegistry(join(OUT, 'registry'), await freePort());
     writeFileSync(join(OUT, 'reg-src.tar'), msgImage('d2d-e2e/reg:1', 'from-registry'));
-    registryTag = `127.0.0.1:${regPort}/e2e/registry:1`;
-    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', 'docker-archive:' + join(OUT, 'reg-src.tar'), `docker://${registryTag}`]);
+    registryTag = registry.push(join(OUT, 'reg-src.tar'), 'e2e/registry:1');
+    // 3. A signed APT repository of our own on 127.0.0.1, with one package; and a key it is not signed with.
+    const gpgHome = join(OUT, 'gnupg');
+    writeFileSync(join(OUT, 'repo.asc'), makeKey(gpgHome, 'd2d e2e repo'));
+    writeFileSync(join(OUT, 'other.asc'), makeKey(join(OUT, 'gnupg-other'), 'd2d e2e other'));
+    makeRepo(join(OUT, 'repo'), gpgHome, { name: 'd2d-e2e-extra', files: { 'usr/share/d2d-e2e-extra/hello': 'from the extra repository\n' } });
+    stopGpg(gpgHome);
+    stopGpg(join(OUT, 'gnupg-other'));
+    const repoPort = await freePort();
+    repoServer = await serveFolder(join(OUT, 'repo'), repoPort);
+    repoUri = `http://127.0.0.1:${repoPort}/`;
     // The config: the three sources (the Debian one in the background) and a service.
     writeFileSync(
       join(OUT, 'images.yaml'),
       `# written by test/e2e/images.test.ts
 name: d2d-images
 initramfs: {compression: xz, level: 1}
+debian:
+  sources:
+    - {uri: "${repoUri}", suite: stable, components: [main], key: repo.asc}
+packages: [d2d-e2e-extra]
 images:
   - tarball: app-oci.tar.gz
     tags: ["d2d-e2e/oci:1"]
@@ -118,10 +104,23 @@ services:
   });
 
   after(() => {
-    registry?.kill();
+    registry?.stop();
+    repoServer?.close();
   });
 
-  test('the manifest records each image, the registry one pinned by digest', () => {
+  test('a repository whose key is not the one given fails the build, naming the repository', async () => {
+    writeFileSync(join(OUT, 'badkey.yaml'), `name: d2d-badkey\ndebian:\n  sources:\n    - {uri: "${repoUri}", suite: stable, components: [main], key: other.asc}\npackages: [d2d-e2e-extra]\n`);
+    const b = await cli(['build', join(OUT, 'badkey.yaml'), '-o', join(OUT, 'badkey')], { quiet: true });
+    assert.equal(b.status, 5, b.stderr);
+    assert.match(b.stderr, new RegExp(`signatures of the repository ${repoUri.replace(/[.]/g, '\\.')}\\S* could not be verified`));
+    assert.match(b.stderr, /debian\.sources\[\]\.key/);
+  });
+
+  test('the manifest records each image, the registry one pinned by digest; the extra repository\'s package is in', () => {
+    const m = JSON.parse(readFileSync(join(OUT, 'd2d-images.manifest.json'), 'utf8')) as { packages: { name: string; version: string }[]; debian: { sources: string[] } };
+    assert.deepEqual(m.packages.find((p) => p.name === 'd2d-e2e-extra'), m.packages.find((p) => p.name === 'd2d-e2e-extra' && p.version === '1.0'));
+    assert.ok(m.packages.some((p) => p.name === 'd2d-e2e-extra'), 'package from the extra repository');
+    assert.ok(m.debian.sources.some((l) => l.includes(repoUri)), m.debian.sources.join('\n'));
     assert.deepEqual(images.map((i) => i.source), ['tarball', 'registry', 'debian']);
     for (const im of images) assert.match(im.id, /^sha256:[0-9a-f]{64}$/);
     const reg = images[1]!;

@@ -21,4 +21,32 @@ grep -q '^docker.io' /etc/d2d-e2e-after-packages || fail "after-packages hook: $
 ok "after-packages hook ran with the packages installed"
 [ "$(cat /etc/d2d-e2e-before-pack)" = "before-pack saw hello from the config" ] || fail "before-pack hook"
 ok "before-pack hook ran after the files were placed"
+# Time zone, locale, keyboard.
+[ "$(readlink /etc/localtime)" = /usr/share/zoneinfo/Europe/Berlin ] || fail "localtime -> $(readlink /etc/localtime)"
+case $(date +%Z) in CET | CEST) ;; *) fail "time zone abbreviation $(date +%Z)" ;; esac
+ok "time zone Europe/Berlin ($(date +%Z))"
+[ "$(cat /etc/default/locale)" = "LANG=de_DE.UTF-8" ] || fail "/etc/default/locale: $(cat /etc/default/locale)"
+locale -a | grep -qx 'de_DE.utf8' || fail "locale not generated: $(locale -a | tr '\n' ' ')"
+[ "$(LC_ALL=de_DE.UTF-8 date -d 2024-01-01 +%A)" = Montag ] || fail "German day name: $(LC_ALL=de_DE.UTF-8 date -d 2024-01-01 +%A)"
+[ ! -e /usr/share/i18n ] || fail "locale sources not pruned"
+ok "locale de_DE.UTF-8 generated (2024-01-01 is a Montag), sources pruned"
+grep -q '^de ' /etc/d2d/keymap.name || fail "keymap source: $(cat /etc/d2d/keymap.name)"
+busybox dumpkmap >/tmp/kmap.now || fail "dumpkmap"
+cmp -s /tmp/kmap.now /etc/d2d/keymap.bmap || fail "the console's keymap is not the configured one"
+ok "console keymap de loaded ($(cat /etc/d2d/keymap.name))"
+
+# The remote API: TLS on 2376 only, certificates made on this machine.
+n=0
+until ss -ltn | grep -Eq ':2376\b'; do
+	n=$((n + 1))
+	[ $n -lt 60 ] || fail "nothing listens on 2376: $(tail -n 3 /var/log/docker.log)"
+	sleep 1
+done
+if ss -ltn | grep -Eq ':2375\b'; then fail "plain-TCP API port 2375 is open"; fi
+san=$(openssl x509 -in /var/lib/d2d/tls/server-cert.pem -noout -ext subjectAltName)
+echo "$san" | grep -q 'DNS:custombox' || fail "server certificate names: $san"
+echo "$san" | grep -q 'DNS:custombox.internal' || fail "configured name missing: $san"
+openssl verify -CAfile /var/lib/d2d/tls/ca.pem /var/lib/d2d/tls/client/cert.pem >/dev/null || fail "client certificate does not verify"
+[ "$(stat -c %a /var/lib/d2d/tls/ca-key.pem)" = 600 ] || fail "CA key mode"
+ok "remote API on 2376 with TLS; certificates made at boot ($(echo "$san" | tr -d ' ' | tail -n 1))"
 exit 0

@@ -20,6 +20,9 @@ until grep -q 'containers: up' $BOOTLOG; do
 done
 ok "boot finished its imports ($(grep 'containers: up' $BOOTLOG))"
 
+[ "$(cat /usr/share/d2d-e2e-extra/hello 2>&1)" = "from the extra repository" ] || fail "package from the extra APT repository"
+ok "package from the extra signed APT repository installed"
+
 while read -r tag id; do
 	got=$(docker image inspect --format '{{.Id}}' "$tag" 2>&1) || fail "no image $tag: $got"
 	[ "$got" = "$id" ] || fail "$tag is $got, expected $id"

@@ -1,0 +1,45 @@
+// The docker: section: the remote API is TLS-only, and nothing in daemon.json may open plain TCP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { makePlan } from '../../src/plan/plan.js';
+
+function problems(text: string): { line: number | undefined; path: string; message: string }[] {
+  try {
+    loadConfigText(text, 'my.yaml');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    return e.problems.map((p) => ({ line: p.line, path: p.path, message: p.message }));
+  }
+  assert.fail('config was accepted');
+}
+
+test('a tcp:// socket in daemon.json is refused at its line: no plain-TCP API', () => {
+  const p = problems('docker:\n  daemon:\n    hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]\n');
+  assert.equal(p[0]!.path, 'docker.daemon.hosts');
+  assert.equal(p[0]!.line, 3);
+  assert.match(p[0]!.message, /plain TCP: use docker.remote-api/);
+});
+
+test('tlsverify: false in daemon.json is refused', () => {
+  const p = problems('docker:\n  daemon:\n    tlsverify: false\n');
+  assert.deepEqual([p[0]!.path, p[0]!.line], ['docker.daemon.tlsverify', 3]);
+});
+
+test('remote-api: port range and names are checked', () => {
+  let p = problems('docker:\n  remote-api:\n    enabled: true\n    port: 70000\n');
+  assert.deepEqual([p[0]!.path, p[0]!.line], ['docker.remote-api.port', 4]);
+  p = problems('docker:\n  remote-api:\n    names: ["bad name"]\n');
+  assert.deepEqual([p[0]!.path, p[0]!.line], ['docker.remote-api.names.0', 3]);
+});
+
+test('remote-api on: the plan adds openssl and records port and names; off by default', () => {
+  const o = { outDir: '/o', configHash: 'h', sourceDateEpoch: 0 };
+  const off = makePlan(loadConfigText(undefined).config, o);
+  assert.equal(off.rootfs.remoteApi, null);
+  assert.ok(!off.packages.includes('openssl'));
+  const on = makePlan(loadConfigText('docker:\n  remote-api:\n    enabled: true\n    names: [box.lan, 192.168.1.5]\n', 'my.yaml').config, o);
+  assert.deepEqual(on.rootfs.remoteApi, { port: 2376, names: ['box.lan', '192.168.1.5'] });
+  assert.ok(on.packages.includes('openssl'));
+});
