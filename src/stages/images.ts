@@ -13,6 +13,7 @@ import { imagesIndex, type BuiltImage, type ImagePlan } from '../plan/images.js'
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, extraSourceFiles, rootless } from './rootfs.js';
+import { mergeAptCache, snapshotAptCache } from './aptcache.js';
 import type { Context } from '../context.js';
 
 /** zstd level of the image archives: most of -19's ratio at a fraction of its time. */
@@ -113,9 +114,11 @@ async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debia
   const s = im.source;
   const layer = join(ctx.ws.imagesDir, `${im.file}.layer.tar`);
   const p = ctx.plan;
-  const argv = mmdebstrapImageArgv({ extraSources: extraSourceFiles(ctx), suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir, output: layer });
+  const cache = aptCacheDir !== undefined ? snapshotAptCache(aptCacheDir, ctx.ws.dir, im.file) : undefined;
+  const argv = mmdebstrapImageArgv({ extraSources: extraSourceFiles(ctx), suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
+    if (cache && aptCacheDir) mergeAptCache(cache, aptCacheDir);
   } catch (e) {
     const diag = diagnoseApt(readFileSync(logFile, 'utf8'), s.suite);
     if (diag) throw new StageError('images', `image ${s.tag}: ${diag.message.replace(/^stage '[^']*' failed: /, '')}`, { logPath: logFile, hint: diag.hint, code: diag.code, exitCode: diag.exitCode, cause: e });

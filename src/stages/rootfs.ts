@@ -4,6 +4,7 @@
 // unreachable mirror is said plainly.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deb822Source, sourceFileName } from '../plan/aptsources.js';
+import { mergeAptCache, snapshotAptCache } from './aptcache.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
@@ -62,6 +63,7 @@ export function extraSourceFiles(ctx: Context): string[] {
 
 export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: string | undefined): Promise<void> {
   const p = ctx.plan;
+  const cache = aptCacheDir !== undefined ? snapshotAptCache(aptCacheDir, ctx.ws.dir, 'rootfs') : undefined;
   const argv = mmdebstrapArgv({
     extraSources: extraSourceFiles(ctx),
     suite: p.debian.suite,
@@ -72,10 +74,12 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
     customizeHook: [process.execPath, join(PACKAGE_ROOT, 'dist/src/inside.js'), ctx.ws.dir],
     mode: rootless() ? 'unshare' : 'root',
     syncOut: rootless() ? { from: `/${INNER_WORKDIR}`, to: ctx.ws.dir } : undefined,
-    aptCacheDir,
+    aptCacheDir: cache?.in,
+    aptCacheOut: cache?.out,
   });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
+    if (cache && aptCacheDir) mergeAptCache(cache, aptCacheDir);
   } catch (e) {
     const insideErr = join(ctx.ws.dir, 'inside-error.json');
     const marked = readFileSync(logFile, 'utf8')

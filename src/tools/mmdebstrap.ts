@@ -11,8 +11,10 @@ export interface MmdebstrapArgs {
   packages: readonly string[];
   /** Command run as mmdebstrap's customize hook; the root directory is appended as "$1". */
   customizeHook: readonly string[];
-  /** Where apt keeps downloaded packages between builds (shared cache). */
+  /** Where apt keeps downloaded packages between builds (shared cache), read before the run. */
   aptCacheDir?: string;
+  /** Where the run's packages are written back (default: aptCacheDir). */
+  aptCacheOut?: string;
   /** root, or unshare for a rootless build. */
   mode: 'root' | 'unshare';
   /** deb822 .sources files (extra repositories with embedded keys) to put into /etc/apt/sources.list.d before apt update. */
@@ -58,7 +60,7 @@ export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
   argv.push(`--customize-hook=${shellQuote(a.customizeHook)} "$1"`);
   if (a.syncOut) argv.push(`--customize-hook=sync-out ${shellQuote([a.syncOut.from])} ${shellQuote([a.syncOut.to])}`);
   // After our hook, so the kernel package it downloads is cached too (pack leaves the cache out of the image).
-  if (a.aptCacheDir !== undefined) argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheDir])}`);
+  if (a.aptCacheDir !== undefined) argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheOut ?? a.aptCacheDir])}`);
   argv.push(...sources(a, '/dev/null'));
   return argv;
 }
@@ -71,7 +73,7 @@ export function mmdebstrapImageArgv(a: Omit<MmdebstrapArgs, 'customizeHook' | 's
   const argv = common(a);
   argv.push('--skip=output/dev');
   if (a.aptCacheDir !== undefined) {
-    argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheDir])}`);
+    argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheOut ?? a.aptCacheDir])}`);
     argv.push('--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb');
   }
   argv.push(...sources(a, a.output));

@@ -135,12 +135,24 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
     assert.equal(m.build.rootless, ROOTLESS_USER !== undefined);
     assert.ok(m.packages.some((p) => p.name === 'zstd'), 'zstd is in the image for stage 1');
     for (const s of ['rootfs/hooks-after-packages', 'rootfs/files', 'rootfs/hooks-before-pack']) assert.ok(s in m.stages, `stage ${s}`);
+    // A boot2docker-data volume (ext4, as docker-machine drivers make it) whose userdata.tar holds another key.
+    const b2dKey = join(out, 'b2d_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'd2d-b2d', '-f', b2dKey]);
+    const b2dTree = join(out, 'b2d-tree');
+    mkdirSync(join(b2dTree, 'var/lib/boot2docker'), { recursive: true });
+    mkdirSync(join(out, 'userdata/.ssh'), { recursive: true });
+    writeFileSync(join(out, 'userdata/.ssh/authorized_keys'), readFileSync(`${b2dKey}.pub`));
+    execFileSync('tar', ['-cf', join(b2dTree, 'var/lib/boot2docker/userdata.tar'), '-C', join(out, 'userdata'), '.ssh']);
+    const b2dImg = join(out, 'b2d.img');
+    execFileSync('truncate', ['-s', '16M', b2dImg]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'boot2docker-data', '-d', b2dTree, b2dImg]);
     const port = await freePort();
     const apiPort = await freePort();
     const ssh = ['-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', 'root@127.0.0.1'];
     const r = await testImageReport(join(out, 'd2d-custom.kernel'), {
       scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/custom.sh'),
       consoleLog: join(out, 'console.log'),
+      disk: [b2dImg],
       forwards: [
         { hostPort: port, guestPort: 22 },
         { hostPort: apiPort, guestPort: 2376 },
@@ -158,7 +170,8 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
           run: async () => {
             const other = join(out, 'other_key');
             execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
-            const args = [...ssh.slice(2), '-i', other, '-o', 'IdentitiesOnly=yes', 'true'];
+            // Options go before the destination: after it, ssh takes them for the remote command.
+            const args = ['-i', other, '-o', 'IdentitiesOnly=yes', ...ssh.slice(2), 'true'];
             try {
               execFileSync('ssh', args, { encoding: 'utf8', timeout: 60000, stdio: 'pipe' });
               return { ok: false, detail: 'an unknown key logged in' };
@@ -166,6 +179,14 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
               const err = String((e as { stderr?: string }).stderr ?? e);
               return { ok: /Permission denied \(publickey\)/.test(err), detail: err.trim().split('\n').pop() ?? '' };
             }
+          },
+        },
+        {
+          name: 'boot2docker-data userdata.tar key logs in',
+          run: async () => {
+            const args = ['-i', b2dKey, '-o', 'IdentitiesOnly=yes', ...ssh.slice(2), 'grep boot2docker-data /var/log/d2d-boot.log'];
+            const outp = execFileSync('ssh', args, { encoding: 'utf8', timeout: 120000 }).trim();
+            return { ok: /1 SSH key\(s\) from var\/lib\/boot2docker\/userdata\.tar/.test(outp), detail: outp };
           },
         },
         {
@@ -186,6 +207,6 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
         },
       ],
     });
-    assertPassed(r, ['scenario', 'ssh with the configured key reaches Docker', 'ssh refuses passwords and other keys', 'remote API: TLS with the client certificate fetched over SSH; refused without one']);
+    assertPassed(r, ['scenario', 'ssh with the configured key reaches Docker', 'ssh refuses passwords and other keys', 'boot2docker-data userdata.tar key logs in', 'remote API: TLS with the client certificate fetched over SSH; refused without one']);
   });
 });
