@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { moduleSets } from './modules.js';
 import { planImages, planServices, type ImagePlan, type ServicePlan } from './images.js';
+import { kernelSource, type KernelSource } from './kernel.js';
 
 /** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
 export function basePackages(c: Config): string[] {
@@ -37,7 +38,7 @@ export interface BuildPlan {
   artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string };
   debian: { suite: string; mirror: string; components: string[]; variant: string };
   packages: string[];
-  kernel: { package: string; modules: { required: string[]; optional: string[] } };
+  kernel: { source: KernelSource; modules: { required: string[]; optional: string[] } };
   rootfs: { hostname: string; daemonJson: Record<string, unknown> };
   ssh: Config['ssh'];
   files: Config['files'];
@@ -67,7 +68,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
-    kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
+    kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon },
     ssh: c.ssh,
     files: c.files,
