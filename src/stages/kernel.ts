@@ -70,27 +70,42 @@ async function readDebs(debs: string[], logFile: string): Promise<DebControl[]> 
   return controls;
 }
 
-/** The unpacked packages' one /boot/vmlinuz-VERSION: copy it out; its VERSION is the kernel release. */
-function takeVmlinuz(ctx: Context, src: KernelSource, logFile: string): string {
-  const bootDir = join(ctx.ws.kernelDir, 'boot');
-  const images = existsSync(bootDir) ? readdirSync(bootDir).filter((f) => f.startsWith('vmlinuz-')) : [];
-  if (images.length !== 1) {
-    throw new StageError('kernel', `${describeKernelSource(src)} should provide exactly one /boot/vmlinuz-*, found ${images.length}${images.length > 0 ? ` (${images.join(', ')})` : ''}`, {
-      logPath: logFile,
-      exitCode: src.kind === 'deb' ? ExitCode.config : ExitCode.stage,
-      hint: src.kind === 'deb' ? 'kernel.deb needs one linux-image package with a kernel (a metapackage alone has none: add the package it depends on)' : 'kernel.package must be a Debian kernel image package such as linux-image-amd64',
-    });
+/**
+ * The kernel images among unpacked packages, by release: /boot/vmlinuz-VERSION (Debian up to 6.x),
+ * or (usr/)lib/modules/VERSION/vmlinuz (Debian's 7.x kernels, package linux-binary-VERSION).
+ */
+export function findKernelImages(kernelDir: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const bootDir = join(kernelDir, 'boot');
+  if (existsSync(bootDir)) for (const f of readdirSync(bootDir).filter((x) => x.startsWith('vmlinuz-'))) found.set(f.slice('vmlinuz-'.length), join(bootDir, f));
+  for (const mods of ['lib/modules', 'usr/lib/modules'].map((m) => join(kernelDir, m))) {
+    if (!existsSync(mods)) continue;
+    for (const v of readdirSync(mods)) if (!found.has(v) && existsSync(join(mods, v, 'vmlinuz'))) found.set(v, join(mods, v, 'vmlinuz'));
   }
-  const version = images[0]!.slice('vmlinuz-'.length);
-  copyFileSync(join(bootDir, images[0]!), ctx.ws.vmlinuz);
+  return found;
+}
+
+/** The unpacked packages' one kernel image: copy it out; its VERSION is the kernel release. */
+function takeVmlinuz(ctx: Context, src: KernelSource, logFile: string): string {
   // Older kernels ship /lib/modules, newer ones /usr/lib/modules; depmod and modprobe -d look under BASE/lib/modules.
   if (!existsSync(join(ctx.ws.kernelDir, 'lib')) && existsSync(join(ctx.ws.kernelDir, 'usr/lib/modules'))) {
     symlinkSync('usr/lib', join(ctx.ws.kernelDir, 'lib'));
   }
-  if (!existsSync(join(ctx.ws.kernelDir, 'lib/modules', version))) {
+  const images = findKernelImages(ctx.ws.kernelDir);
+  if (images.size !== 1) {
+    throw new StageError('kernel', `${describeKernelSource(src)} should provide exactly one kernel image (/boot/vmlinuz-* or /usr/lib/modules/*/vmlinuz), found ${images.size}${images.size > 0 ? ` (${[...images.keys()].join(', ')})` : ''}`, {
+      logPath: logFile,
+      exitCode: src.kind === 'deb' ? ExitCode.config : ExitCode.stage,
+      hint: src.kind === 'deb' ? 'kernel.deb needs the package with the kernel image (a metapackage alone has none: add the packages it depends on)' : 'kernel.package must be a Debian kernel image package such as linux-image-amd64',
+    });
+  }
+  const [version, image] = [...images][0]!;
+  copyFileSync(image, ctx.ws.vmlinuz);
+  if (!existsSync(join(ctx.ws.kernelDir, 'lib/modules', version, 'modules.order')) && !existsSync(join(ctx.ws.kernelDir, 'lib/modules', version, 'kernel'))) {
     throw new StageError('kernel', `${describeKernelSource(src)} has the kernel ${version} but not its modules (lib/modules/${version})`, {
       logPath: logFile,
-      hint: src.kind === 'deb' ? 'add the linux-modules package of that kernel to kernel.deb' : undefined,
+      exitCode: src.kind === 'deb' ? ExitCode.config : ExitCode.stage,
+      hint: src.kind === 'deb' ? 'add the linux-modules (and linux-base-VERSION) packages of that kernel to kernel.deb' : undefined,
     });
   }
   return version;

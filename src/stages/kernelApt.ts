@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { aptGetArgv, debFileName, kernelRequest, kernelSourceStanza, KERNEL_SOURCES_FILE, parseAptSources, parseSimulatedInstalls, updateKernelSourceArgv } from '../tools/apt.js';
+import { isKernelPackage } from '../tools/dpkgdeb.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import type { KernelSource } from '../plan/kernel.js';
 import type { Context } from '../context.js';
@@ -57,7 +58,7 @@ export async function fetchFromApt(ctx: Context, root: string, src: Extract<Kern
         cause: e,
       });
     }
-    const packages = parseSimulatedInstalls(sim).filter((p) => /^linux-(image|modules)-/.test(p.name) || p.name === src.package);
+    const packages = parseSimulatedInstalls(sim).filter((p) => isKernelPackage(p.name) || p.name === src.package);
     await run(aptGetArgv(root, ['--download-only', 'install', request]), { log: logFile, env: ENV });
     const archives = join(root, 'var/cache/apt/archives');
     const debs = packages.map((p) => {

@@ -89,7 +89,7 @@ export function kernelSourceStanza(sources: AptSource[], mainSuite: string, kern
   return main
     .map((s) => {
       const lines = ['Types: deb', `URIs: ${s.uris.join(' ')}`, `Suites: ${kernelSuite}`, `Components: ${s.components.join(' ')}`];
-      for (const [k, v] of Object.entries(s.fields)) if (!/^trusted$/i.test(k) && !/^allow-insecure$/i.test(k)) lines.push(`${k}: ${v}`);
+      for (const [k, v] of Object.entries(s.fields)) if (!/^trusted$/i.test(k) && !/^allow-insecure$/i.test(k)) lines.push(v.startsWith('\n') ? `${k}:${v}` : `${k}: ${v}`);
       return lines.join('\n') + '\n';
     })
     .join('\n');

@@ -43,8 +43,17 @@ export function relationNames(field: string): string[][] {
 }
 
 /**
+ * Whether a package carries a kernel's files: linux-image-*, linux-modules-*, and since Debian's
+ * 7.x kernels (trixie-backports) also linux-binary-* (the vmlinuz, in /usr/lib/modules/VERSION)
+ * and linux-base-VERSION (System.map, modules.builtin). Not `linux-base`, the maintainer scripts' helper.
+ */
+export function isKernelPackage(name: string): boolean {
+  return name !== 'linux-base' && /^linux-(image|modules|binary|base)-/.test(name);
+}
+
+/**
  * Kernel packages the given .debs depend on but do not include: for each dependency whose
- * alternatives are all linux-image-* / linux-modules-* packages, one of them must be among the
+ * alternatives are all kernel packages (isKernelPackage), one of them must be among the
  * debs (by name or Provides). Other dependencies (kmod, initramfs tools) are not needed: the
  * kernel's files are unpacked, not installed.
  */
@@ -53,7 +62,7 @@ export function missingKernelDeps(debs: DebControl[]): { from: DebControl; needs
   const out: { from: DebControl; needs: string }[] = [];
   for (const d of debs) {
     for (const group of relationNames(d.depends)) {
-      if (!group.every((n) => /^linux-(image|modules)-/.test(n))) continue;
+      if (!group.every(isKernelPackage)) continue;
       if (!group.some((n) => have.has(n))) out.push({ from: d, needs: group.join(' | ') });
     }
   }
