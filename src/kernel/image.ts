@@ -18,7 +18,7 @@ export function readHead(path: string, bytes: number): Buffer {
 /**
  * The kernel release of an x86 bzImage (what `uname -r` will say), from its setup header:
  * "HdrS" at 0x202, and at 0x20E a pointer (minus 0x200) to a string such as
- * "6.12.38+deb13-amd64 (debian-kernel@lists.debian.org) #1 SMP ...". Undefined when the
+ * "6.12.38+deb13-amd64 (builder@host) #1 SMP PREEMPT_DYNAMIC ...". Undefined when the
  * buffer is not a bzImage or carries no version string. Needs the first ~64 KiB.
  */
 export function bzImageRelease(head: Buffer): string | undefined {
