@@ -66,7 +66,7 @@ main().catch((e: unknown) => {
   const stageLog = err instanceof StageError ? err.logPath : undefined;
   // In rootless mode the stage's log is lost with the chroot: put its tail in mmdebstrap's output.
   if (rootless && stageLog && existsSync(stageLog)) process.stderr.write(`${tailOf(readFileSync(stageLog, 'utf8'), 30)}\n`);
-  const report: InsideError = { code: err.code, message: err.message, hint: err.hint, stage: err instanceof StageError ? err.stage : undefined, logPath: rootless ? undefined : stageLog };
+  const report: InsideError = { code: err.code, message: err.message, hint: err.hint, exitCode: err.exitCode, stage: err instanceof StageError ? err.stage : undefined, logPath: rootless ? undefined : stageLog };
   if (workDir && !rootless) writeFileSync(join(workDir, 'inside-error.json'), JSON.stringify(report));
   process.stderr.write(`${ERROR_MARKER}${JSON.stringify(report)}\n`);
   process.exit(1);

@@ -12,6 +12,8 @@ export interface InsideError {
   code: string;
   message: string;
   hint?: string;
+  /** The process exit code the error maps to (e.g. 3 for an unknown kernel package). */
+  exitCode?: number;
   stage?: string;
   logPath?: string;
 }

@@ -11,6 +11,7 @@ import { DEFAULT_CONFIG } from '../paths.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
+import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
 
 interface Source {
   file: string;
@@ -153,6 +154,7 @@ function resolvePaths(js: Json, file: string): Json {
       if (Array.isArray(list)) for (const h of list) if (h && typeof h === 'object' && 'file' in h) (h as { file: unknown }).file = abs((h as { file: unknown }).file);
     }
   }
+  resolveKernelPaths(js, abs);
   return js;
 }
 
@@ -188,6 +190,7 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
       if (!known.includes(sv.image)) at(['services', i, 'image'], `'${sv.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
     });
   }
+  for (const p of checkKernelFiles(config.kernel)) at(p.path, p.message);
   return problems;
 }
 
@@ -220,7 +223,7 @@ export function loadConfigText(text: string | undefined, file = '<config>'): Loa
   for (const s of sources) {
     const js = (s.doc.toJS() ?? {}) as Record<string, Json>;
     delete js.extends; // consumed here; not part of the merged config
-    merged = merge(merged, resolvePaths(js, s.file));
+    merged = merge(replaceKernelSource(merged, js), resolvePaths(js, s.file));
   }
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(toProblems(result.error, sources));

@@ -23,10 +23,40 @@ export const DebianSchema = z.strictObject({
   sources: z.array(AptSourceSchema).describe('extra APT repositories, each with its own signing key (signatures are always verified)'),
 });
 
-export const KernelSchema = z.strictObject({
-  package: packageName.describe('Debian kernel package to boot, e.g. linux-image-amd64'),
-  modules: z.array(moduleName).describe('extra kernel modules to keep, besides the built-in set'),
-});
+/** The keys that say where the kernel comes from; a config file that sets one of them replaces the
+ * inherited kernel source as a whole (see config/kernelSource.ts). */
+export const KERNEL_SOURCE_KEYS = ['package', 'suite', 'deb', 'vmlinuz', 'modules_tree'] as const;
+
+const debFile = z.string().regex(/\.deb$/, 'must be a Debian package file (*.deb)');
+
+export const KernelSchema = z
+  .strictObject({
+    package: packageName.optional().describe('Debian kernel package fetched with apt (signatures verified), e.g. linux-image-amd64 or linux-image-cloud-amd64'),
+    suite: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a Debian suite or codename, e.g. trixie-backports')
+      .optional()
+      .describe("suite to fetch kernel.package from, e.g. trixie-backports; added as an extra APT source on debian.mirror for the kernel only (default: debian.suite)"),
+    deb: z
+      .array(debFile)
+      .min(1, 'give at least one .deb file')
+      .optional()
+      .describe('local kernel .deb file(s), relative to the config file: the linux-image package and the linux-image/linux-modules packages it depends on. Not signature-checked: your own trust decision'),
+    vmlinuz: z.string().min(1).optional().describe('a kernel image (bzImage) file, relative to the config file; needs kernel.modules_tree'),
+    modules_tree: z.string().min(1).optional().describe("that kernel's modules folder lib/modules/VERSION (as `make modules_install` writes it), relative to the config file; its name is the kernel release"),
+    modules: z.array(moduleName).describe('extra kernel modules to keep, besides the built-in set; a missing one fails the build'),
+  })
+  .superRefine((k, ctx) => {
+    // Exactly one kernel source. Each problem is reported at a key the user wrote, so it gets a line.
+    const kinds = (['package', 'deb', 'vmlinuz'] as const).filter((x) => k[x] !== undefined);
+    const issue = (key: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [key], message });
+    const sourceHelp = 'kernel.package (from apt, optionally with kernel.suite), kernel.deb (local .deb files) or kernel.vmlinuz with kernel.modules_tree';
+    if (kinds.length > 1) issue(kinds[1]!, `give one kernel source, not both kernel.${kinds[0]} and kernel.${kinds[1]}: ${sourceHelp}`);
+    if (kinds.length === 0 && k.modules_tree === undefined) issue('package', `no kernel source: give ${sourceHelp}`);
+    if (k.vmlinuz !== undefined && k.modules_tree === undefined) issue('vmlinuz', 'kernel.vmlinuz needs kernel.modules_tree, the lib/modules/VERSION folder of the same kernel');
+    if (k.modules_tree !== undefined && k.vmlinuz === undefined) issue('modules_tree', 'kernel.modules_tree goes with kernel.vmlinuz, the kernel image those modules belong to');
+    if (k.suite !== undefined && k.package === undefined) issue('suite', 'kernel.suite only applies to kernel.package (a local kernel is not fetched from a suite)');
+  });
 
 export const BootEntrySchema = z.strictObject({
   title: z.string().min(1).max(70).describe('menu text'),

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { moduleSets } from './modules.js';
 import type { AptSource } from './aptsources.js';
 import { planImages, planServices, type ImagePlan, type ServicePlan } from './images.js';
+import { kernelSource, type KernelSource } from './kernel.js';
 
 /** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
 export function basePackages(c: Config): string[] {
@@ -47,7 +48,7 @@ export interface BuildPlan {
   artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string };
   debian: { suite: string; mirror: string; components: string[]; variant: string; sources: AptSource[] };
   packages: string[];
-  kernel: { package: string; modules: { required: string[]; optional: string[] } };
+  kernel: { source: KernelSource; modules: { required: string[]; optional: string[] } };
   rootfs: { hostname: string; daemonJson: Record<string, unknown>; remoteApi: { port: number; names: string[] } | null };
   system: { timezone: string; locale: string; keyboard: string };
   ssh: Config['ssh'];
@@ -78,7 +79,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })) },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
-    kernel: { package: c.kernel.package, modules: moduleSets(c.kernel.modules) },
+    kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon, remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
     system: { timezone: c.timezone, locale: c.locale, keyboard: c.keyboard },
     ssh: c.ssh,

@@ -6,9 +6,10 @@ import type { BuildPlan } from '../plan/plan.js';
 import type { PackageEntry } from './record.js';
 import type { Config } from '../config/schema.js';
 import type { ImageRecord } from './images.js';
+import type { KernelOrigin } from './kernel.js';
 
 export interface InsideReport {
-  kernel: { version: string; packages: { name: string; version: string }[] };
+  kernel: { version: string; packages: { name: string; version: string }[]; source: KernelOrigin };
   modules: { kept: string[]; missingOptional: string[] };
   packages: PackageEntry[];
   sources: string[];
@@ -26,7 +27,8 @@ export interface Manifest {
   config: { sha256: string; normalised: Config };
   debian: { suite: string; mirror: string; components: string[]; sources: string[] };
   sourceDateEpoch: number;
-  kernel: { package: string; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
+  /** source: where the kernel came from (package, suite and version; or the local files and their sha256). */
+  kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
   rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
@@ -60,7 +62,7 @@ export async function makeManifest(o: {
     debian: { suite: plan.debian.suite, mirror: plan.debian.mirror === '' ? '(default: host APT sources)' : plan.debian.mirror, components: plan.debian.components, sources: inside.sources },
     sourceDateEpoch: plan.sourceDateEpoch,
     kernel: {
-      package: plan.kernel.package,
+      source: inside.kernel.source,
       version: inside.kernel.version,
       debs: inside.kernel.packages,
       modules: inside.modules.kept,

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { run } from '../tools/exec.js';
 import { CommandError, StageError } from '../errors.js';
 import type { Context } from '../context.js';
+import { REQUIRED_MODULES } from '../plan/modules.js';
+import { describeKernelSource } from '../plan/kernel.js';
 
 export function showDependsArgv(base: string, kver: string, module: string, emptyConfigDir: string): string[] {
   // -C: an empty config dir, so the build host's /etc/modprobe.d cannot change the result.
@@ -50,8 +52,11 @@ export async function installModules(ctx: Context, root: string, kver: string, l
     }
   }
   if (missingRequired.length > 0) {
-    throw new StageError('modules', `kernel ${kver} lacks required module(s): ${missingRequired.join(', ')}`, {
+    // Say why each one is required: the image's own needs, or the user's kernel.modules.
+    const why = (m: string): string => (REQUIRED_MODULES.includes(m) ? `${m} (the image needs it)` : `${m} (listed in kernel.modules)`);
+    throw new StageError('modules', `kernel ${kver} (${describeKernelSource(ctx.plan.kernel.source)}) lacks required module(s): ${missingRequired.map(why).join(', ')}`, {
       logPath: logFile,
+      code: 'E_MISSING_MODULE',
       hint: 'choose a kernel that has them (built in or as modules), or drop them from kernel.modules',
     });
   }

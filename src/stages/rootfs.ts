@@ -88,7 +88,7 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
     if (existsSync(insideErr) || marked !== undefined) {
       const text = existsSync(insideErr) ? readFileSync(insideErr, 'utf8') : marked!.slice(ERROR_MARKER.length);
       const ie = JSON.parse(text) as InsideError;
-      throw new StageError(ie.stage ?? 'rootfs', ie.message.replace(/^stage '[^']*' failed: /, ''), { logPath: ie.logPath ?? logFile, hint: ie.hint, code: ie.code });
+      throw new StageError(ie.stage ?? 'rootfs', ie.message.replace(/^stage '[^']*' failed: /, ''), { logPath: ie.logPath ?? logFile, hint: ie.hint, code: ie.code, exitCode: ie.exitCode });
     }
     if (e instanceof CommandError) {
       const diag = diagnoseApt(readFileSync(logFile, 'utf8'), p.debian.suite);

@@ -80,12 +80,13 @@ test('invalid enum value', () => {
 test('cross-field rule: xz level above 9', () => {
   const p = problems('initramfs:\n  level: 15\n');
   assert.equal(p[0]!.path, 'initramfs.level');
+  assert.equal(p[0]!.line, 2);
   assert.match(p[0]!.message, /xz levels are 1-9/);
 });
 
 test('YAML syntax error has a line', () => {
   const p = problems('name: a\nboot: [1, 2\n');
-  assert.ok(p[0]!.line !== undefined);
+  assert.equal(p[0]!.line, 3, 'the flow sequence is still open at the end of the text');
   assert.match(p[0]!.message, /^YAML:/);
 });
 
@@ -104,7 +105,8 @@ test('bad mirror URL and hostname', () => {
 
 test('duplicate keys are rejected', () => {
   const p = problems('name: a\nname: b\n');
-  assert.match(p[0]!.message, /YAML/);
+  assert.match(p[0]!.message, /YAML: Map keys must be unique/);
+  assert.equal(p[0]!.line, 2);
 });
 
 test('suggest finds near misses only', () => {
@@ -141,6 +143,7 @@ test('hooks: inline scripts and files; unknown hook point named', () => {
 test('file mode and owner are checked', () => {
   const p = problems('files:\n  - path: /a\n    content: x\n    mode: "999"\n    owner: "Root User"\n');
   assert.deepEqual(p.map((x) => x.path).sort(), ['files.0.mode', 'files.0.owner']);
+  assert.deepEqual(p.map((x) => [x.line, x.message]).sort(), [[4, "an octal mode such as '0644'"], [5, "user or user:group, e.g. 'root:root'"]]);
 });
 
 test('extends: a chain of files over the default; "!x" removes an inherited list entry', async () => {
@@ -191,6 +194,71 @@ test('ssh: a server needs a key; keys must look like OpenSSH public keys', () =>
   assert.match(p[0]!.message, /needs at least one key/);
   const q = problems('ssh:\n  authorized_keys: ["hunter2"]\n');
   assert.equal(q[0]!.path, 'ssh.authorized_keys.0');
+  assert.equal(q[0]!.line, 2);
+  assert.match(q[0]!.message, /not an OpenSSH public key line/);
   const { config } = loadConfigText('ssh:\n  enabled: true\n  authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKey me@host"]\n');
   assert.equal(config.ssh.enabled, true);
+});
+
+// Bad kernel sections, each with its message and the file:line of the key at fault.
+// (With the ones above, over twenty distinct bad configs.) Files are resolved next to the config.
+const BAD_KERNEL: { name: string; yaml: string; path: string; line: number; message: RegExp }[] = [
+  { name: 'package and deb', yaml: 'name: k\nkernel:\n  package: linux-image-cloud-amd64\n  deb: [vmlinuz.deb]\n', path: 'kernel.deb', line: 4, message: /give one kernel source, not both kernel\.package and kernel\.deb/ },
+  { name: 'deb and vmlinuz', yaml: 'kernel:\n  deb: [a.deb]\n  vmlinuz: vmlinuz\n  modules_tree: lib/modules/6.1.0-test\n', path: 'kernel.vmlinuz', line: 3, message: /not both kernel\.deb and kernel\.vmlinuz/ },
+  { name: 'vmlinuz without its modules', yaml: 'kernel:\n  vmlinuz: vmlinuz\n', path: 'kernel.vmlinuz', line: 2, message: /kernel\.vmlinuz needs kernel\.modules_tree/ },
+  { name: 'modules without a kernel image', yaml: 'kernel:\n  modules_tree: lib/modules/6.1.0-test\n', path: 'kernel.modules_tree', line: 2, message: /kernel\.modules_tree goes with kernel\.vmlinuz/ },
+  { name: 'suite with a local kernel', yaml: 'kernel:\n  deb: [linux-image-cloud-amd64_6.1.1-1_amd64.deb]\n  suite: trixie-backports\n', path: 'kernel.suite', line: 3, message: /kernel\.suite only applies to kernel\.package/ },
+  { name: 'suite that is no suite name', yaml: 'kernel:\n  suite: "Trixie Backports"\n', path: 'kernel.suite', line: 2, message: /must be a Debian suite or codename/ },
+  { name: 'deb that is no .deb', yaml: 'kernel:\n  deb:\n    - vmlinuz\n', path: 'kernel.deb.0', line: 3, message: /must be a Debian package file \(\*\.deb\)/ },
+  { name: 'empty deb list', yaml: 'kernel:\n  deb: []\n', path: 'kernel.deb', line: 2, message: /give at least one \.deb file/ },
+  { name: 'missing .deb file', yaml: 'kernel:\n  deb:\n    - linux-image-cloud-amd64_6.1.1-1_amd64.deb\n    - not-downloaded.deb\n', path: 'kernel.deb.1', line: 4, message: /^no such file: \/.*\/not-downloaded\.deb$/ },
+  { name: 'a .deb that is not a Debian package', yaml: 'kernel:\n  deb: [fake.deb]\n', path: 'kernel.deb.0', line: 2, message: /not a Debian package \(no ar\/debian-binary header\): \/.*\/fake\.deb/ },
+  { name: 'vmlinuz that is no kernel image', yaml: 'kernel:\n  vmlinuz: fake.deb\n  modules_tree: lib/modules/6.1.0-test\n', path: 'kernel.vmlinuz', line: 2, message: /not an x86 kernel image with a version string \(bzImage\)/ },
+  { name: 'modules of another kernel', yaml: 'kernel:\n  vmlinuz: vmlinuz\n  modules_tree: lib/modules/6.9.9-other\n', path: 'kernel.modules_tree', line: 3, message: /is for kernel 6\.9\.9-other, but kernel\.vmlinuz is 6\.1\.0-test/ },
+  { name: 'modules_tree one level too high', yaml: 'kernel:\n  vmlinuz: vmlinuz\n  modules_tree: lib/modules\n', path: 'kernel.modules_tree', line: 3, message: /not a kernel modules folder .*give lib\/modules\/VERSION itself/ },
+  { name: 'missing modules folder', yaml: 'kernel:\n  vmlinuz: vmlinuz\n  modules_tree: build/lib/modules/6.1.0-test\n', path: 'kernel.modules_tree', line: 3, message: /no such folder: \/.*\/build\/lib\/modules\/6\.1\.0-test/ },
+  { name: 'module name with a space', yaml: 'kernel:\n  modules:\n    - wireguard\n    - "nf tables"\n', path: 'kernel.modules.1', line: 4, message: /not a valid kernel module name/ },
+  { name: 'unknown kernel key', yaml: 'kernel:\n  modules: []\n  module_tree: lib/modules/6.1.0-test\n', path: 'kernel.module_tree', line: 3, message: /unknown key 'module_tree' \(did you mean 'modules_tree'\?\)/ },
+];
+
+for (const bad of BAD_KERNEL) {
+  test(`bad kernel config: ${bad.name} (${bad.path}, line ${bad.line})`, async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { loadConfig } = await import('../../src/config/load.js');
+    const { kernelFixtures } = await import('./fixtures.js');
+    const d = kernelFixtures();
+    writeFileSync(join(d, 'fake.deb'), 'not a package\n');
+    mkdirSync(join(d, 'lib/modules/6.9.9-other/kernel'), { recursive: true });
+    const file = join(d, 'k.yaml');
+    writeFileSync(file, bad.yaml);
+    try {
+      loadConfig(file);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      const p = e.problems.find((x) => x.path === bad.path);
+      assert.ok(p, `no problem at ${bad.path}: ${e.message}`);
+      assert.match(p.message, bad.message);
+      assert.equal(p.file, file);
+      assert.equal(p.line, bad.line, e.message);
+      assert.equal(e.problems.length, 1, e.message);
+      assert.ok(e.message.includes(`${file}:${bad.line}:`), e.message);
+      return;
+    }
+    assert.fail('config was accepted');
+  });
+}
+
+test('a kernel source problem in an extended file is reported in the file that wrote it', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { kernelFixtures } = await import('./fixtures.js');
+  const d = kernelFixtures();
+  writeFileSync(join(d, 'base.yaml'), 'name: base\nkernel:\n  deb: [linux-image-cloud-amd64_6.1.1-1_amd64.deb]\n');
+  writeFileSync(join(d, 'child.yaml'), 'extends: base.yaml\nname: child\nkernel:\n  suite: trixie-backports\n');
+  assert.throws(
+    () => loadConfig(join(d, 'child.yaml')),
+    (e: unknown) => e instanceof ConfigError && e.problems[0]!.file === join(d, 'child.yaml') && e.problems[0]!.line === 4 && /kernel\.suite only applies to kernel\.package/.test(e.problems[0]!.message),
+  );
 });

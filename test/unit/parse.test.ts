@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseShowDepends } from '../../src/stages/modules.js';
-import { parseSimulatedInstalls, debFileName } from '../../src/stages/kernel.js';
+import { parseSimulatedInstalls, debFileName } from '../../src/tools/apt.js';
 import { parseDpkgQuery } from '../../src/stages/record.js';
 import { parseLdd } from '../../src/stages/stage1extras.js';
 import { keepPath, byteSort } from '../../src/stages/pack.js';

@@ -1,0 +1,56 @@
+// The kernel section's source keys (package+suite, deb, vmlinuz+modules_tree) are
+// alternatives, not fields to merge: a file that names a kernel replaces the
+// inherited source as a whole, so `kernel: {deb: [my.deb]}` over the default's
+// `package: linux-image-amd64` is one source, not a conflict. A lone `suite`
+// still modifies the inherited package (`kernel: {suite: trixie-backports}`).
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { KERNEL_SOURCE_KEYS, type Config } from './schema.js';
+import { isMap, type Json } from './merge.js';
+import { bzImageRelease, looksLikeDeb, readHead } from '../kernel/image.js';
+
+const NAMING_KEYS = ['package', 'deb', 'vmlinuz', 'modules_tree'];
+
+/** `base` without its kernel source when `over` names a kernel of its own. */
+export function replaceKernelSource(base: Json, over: Json): Json {
+  if (!isMap(base) || !isMap(over) || !isMap(base.kernel) || !isMap(over.kernel)) return base;
+  if (!NAMING_KEYS.some((k) => k in (over.kernel as Record<string, Json>))) return base;
+  const kernel = { ...base.kernel };
+  for (const k of KERNEL_SOURCE_KEYS) delete kernel[k];
+  return { ...base, kernel };
+}
+
+/** Make the kernel's file paths absolute, relative to the config file that gives them. */
+export function resolveKernelPaths(js: Json, abs: (p: unknown) => unknown): void {
+  if (!isMap(js) || !isMap(js.kernel)) return;
+  const k = js.kernel as Record<string, unknown>;
+  if (Array.isArray(k.deb)) k.deb = k.deb.map(abs);
+  for (const key of ['vmlinuz', 'modules_tree']) if (key in k) k[key] = abs(k[key]);
+}
+
+/** Rules the schema cannot check: the kernel's files exist, are what they claim, and belong together. */
+export function checkKernelFiles(k: Config['kernel']): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const isFile = (p: string): boolean => existsSync(p) && statSync(p).isFile();
+  (k.deb ?? []).forEach((f, i) => {
+    if (!isFile(f)) out.push({ path: ['kernel', 'deb', i], message: `no such file: ${f}` });
+    else if (!looksLikeDeb(readHead(f, 32))) out.push({ path: ['kernel', 'deb', i], message: `not a Debian package (no ar/debian-binary header): ${f}` });
+  });
+  if (k.vmlinuz !== undefined && k.modules_tree !== undefined) {
+    const release = basename(k.modules_tree);
+    let kernelRelease: string | undefined;
+    if (!isFile(k.vmlinuz)) out.push({ path: ['kernel', 'vmlinuz'], message: `no such file: ${k.vmlinuz}` });
+    else {
+      kernelRelease = bzImageRelease(readHead(k.vmlinuz, 64 * 1024));
+      if (kernelRelease === undefined) out.push({ path: ['kernel', 'vmlinuz'], message: `not an x86 kernel image with a version string (bzImage): ${k.vmlinuz}` });
+    }
+    if (!existsSync(k.modules_tree) || !statSync(k.modules_tree).isDirectory()) {
+      out.push({ path: ['kernel', 'modules_tree'], message: `no such folder: ${k.modules_tree}` });
+    } else if (!existsSync(`${k.modules_tree}/modules.order`) && !existsSync(`${k.modules_tree}/modules.builtin`) && !existsSync(`${k.modules_tree}/kernel`)) {
+      out.push({ path: ['kernel', 'modules_tree'], message: `not a kernel modules folder (no modules.order, modules.builtin or kernel/): ${k.modules_tree}; give lib/modules/VERSION itself` });
+    } else if (kernelRelease !== undefined && kernelRelease !== release) {
+      out.push({ path: ['kernel', 'modules_tree'], message: `is for kernel ${release}, but kernel.vmlinuz is ${kernelRelease}: modules only load into the kernel they were built for` });
+    }
+  }
+  return out;
+}
