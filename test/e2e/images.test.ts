@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { msgImage, startRegistry, type Registry } from '../support/images.js';
@@ -75,6 +75,15 @@ debian:
   sources:
     - {uri: "${repoUri}", suite: stable, components: [main], key: repo.asc}
 packages: [d2d-e2e-extra]
+# Issue 3's "one config": packages, a file, a hook, a service and a non-default kernel.
+kernel:
+  package: linux-image-amd64
+  suite: trixie-backports
+files:
+  - {path: /etc/d2d-e2e/motd, content: "one config\\n", mode: "0640"}
+hooks:
+  after-packages:
+    - dpkg-query -W d2d-e2e-extra > /etc/d2d-e2e-hook
 images:
   - tarball: app-oci.tar.gz
     tags: ["d2d-e2e/oci:1"]
@@ -99,6 +108,7 @@ services:
     assert.equal(b.status, 0, `build failed:\n${b.stderr}`);
     const m = JSON.parse(readFileSync(join(OUT, 'd2d-images.manifest.json'), 'utf8')) as { images: ImageRecord[] };
     images = m.images;
+    files['expected-kernel'] = (m as unknown as { kernel: { version: string } }).kernel.version;
     files.expect = images.flatMap((im) => im.tags.map((t) => `${t} ${im.id}`)).join('\n') + '\n';
     files['registry-tag'] = registryTag;
   });
@@ -112,8 +122,10 @@ services:
     writeFileSync(join(OUT, 'badkey.yaml'), `name: d2d-badkey\ndebian:\n  sources:\n    - {uri: "${repoUri}", suite: stable, components: [main], key: other.asc}\npackages: [d2d-e2e-extra]\n`);
     const b = await cli(['build', join(OUT, 'badkey.yaml'), '-o', join(OUT, 'badkey')], { quiet: true });
     assert.equal(b.status, 5, b.stderr);
-    assert.match(b.stderr, new RegExp(`signatures of the repository ${repoUri.replace(/[.]/g, '\\.')}\\S* could not be verified`));
+    // apt names the repository by its URI without the trailing slash.
+    assert.match(b.stderr, new RegExp(`signatures of the repository ${repoUri.replace(/\/$/, '').replace(/[.]/g, '\\.')} could not be verified`));
     assert.match(b.stderr, /debian\.sources\[\]\.key/);
+    assert.ok(!existsSync(join(OUT, 'badkey', 'd2d-badkey.iso')), 'nothing written');
   });
 
   test('the manifest records each image, the registry one pinned by digest; the extra repository\'s package is in', () => {

@@ -2,18 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
+import { problems } from './problems.js';
 import { merge } from '../../src/config/merge.js';
 import { suggest } from '../../src/config/suggest.js';
 
-function problems(text: string): { line: number | undefined; path: string; message: string }[] {
-  try {
-    loadConfigText(text, 'my.yaml');
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.problems.map((p) => ({ line: p.line, path: p.path, message: p.message }));
-  }
-  assert.fail('config was accepted');
-}
 
 test('the embedded default loads and has the documented values', () => {
   const { config, hash } = loadConfigText(undefined);

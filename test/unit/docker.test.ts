@@ -2,18 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfigText } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { problems } from './problems.js';
 import { makePlan } from '../../src/plan/plan.js';
 
-function problems(text: string): { line: number | undefined; path: string; message: string }[] {
-  try {
-    loadConfigText(text, 'my.yaml');
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.problems.map((p) => ({ line: p.line, path: p.path, message: p.message }));
-  }
-  assert.fail('config was accepted');
-}
 
 test('a tcp:// socket in daemon.json is refused at its line: no plain-TCP API', () => {
   const p = problems('docker:\n  daemon:\n    hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]\n');

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { problems } from './problems.js';
 import { declaredTags, imagesIndex, planImages, planServices, refTag, serviceScript } from '../../src/plan/images.js';
 import { repoOf, skopeoCopyArgv, skopeoInspectRawArgv, skopeoOciToDockerArgv } from '../../src/tools/skopeo.js';
 import { mmdebstrapImageArgv } from '../../src/tools/mmdebstrap.js';
@@ -15,15 +15,6 @@ import { archiveKind, shortTag, sniffCompression } from '../../src/stages/images
 import { dockerArchive, parseArchiveManifest, writeDockerArchive } from '../../src/oci/dockerArchive.js';
 import { tar } from '../../src/oci/tar.js';
 
-function problems(text: string): { line: number | undefined; path: string; message: string }[] {
-  try {
-    loadConfigText(text, 'my.yaml');
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.problems.map((p) => ({ line: p.line, path: p.path, message: p.message }));
-  }
-  assert.fail('config was accepted');
-}
 
 const HELLO = 'images:\n  - tag: "me/hello:1"\n    debian: {packages: [hello]}\n    cmd: [hello]\n';
 

@@ -20,6 +20,14 @@ until grep -q 'containers: up' $BOOTLOG; do
 done
 ok "boot finished its imports ($(grep 'containers: up' $BOOTLOG))"
 
+# The same config's file, hook and kernel (issue 3: one config with all of them).
+[ "$(uname -r)" = "$(cat $F/expected-kernel)" ] || fail "kernel $(uname -r), expected $(cat $F/expected-kernel)"
+case $(uname -r) in 7.*) ;; *) fail "not the backports kernel: $(uname -r)" ;; esac
+ok "running the configured kernel $(uname -r) (trixie-backports)"
+[ "$(cat /etc/d2d-e2e/motd)" = "one config" ] || fail "file /etc/d2d-e2e/motd: $(cat /etc/d2d-e2e/motd)"
+[ "$(stat -c %a /etc/d2d-e2e/motd)" = 640 ] || fail "file mode $(stat -c %a /etc/d2d-e2e/motd)"
+grep -q '^d2d-e2e-extra' /etc/d2d-e2e-hook || fail "hook effect: $(cat /etc/d2d-e2e-hook 2>&1)"
+ok "the config's file and hook are there"
 [ "$(cat /usr/share/d2d-e2e-extra/hello 2>&1)" = "from the extra repository" ] || fail "package from the extra APT repository"
 ok "package from the extra signed APT repository installed"
 
