@@ -50,13 +50,20 @@ export interface InDockerOptions {
 
 /** The docker client must reach the same engine the user's own `docker` reaches. */
 const DOCKER_ENV = { DOCKER_HOST: process.env.DOCKER_HOST, DOCKER_CONTEXT: process.env.DOCKER_CONTEXT, DOCKER_CONFIG: process.env.DOCKER_CONFIG };
-const docker = (argv: string[], opts: { log?: string; capture?: boolean; okStatus?: number[] } = {}): ReturnType<typeof run> => run(argv, { ...opts, env: DOCKER_ENV });
+
+/** How this module runs commands: exec.ts in real use, a recording fake in the unit tests. */
+export interface Runner {
+  run: typeof run;
+  which: typeof which;
+}
+const REAL: Runner = { run, which };
+const docker = (r: Runner, argv: string[], opts: { log?: string; capture?: boolean; okStatus?: number[] } = {}): ReturnType<typeof run> => r.run(argv, { ...opts, env: DOCKER_ENV });
 
 /** `docker` is installed and its engine answers. */
-export async function dockerPreflight(): Promise<string> {
-  if ((await which('docker')) === undefined) throw new MissingToolError('docker', 'docker.io');
+export async function dockerPreflight(r: Runner = REAL): Promise<string> {
+  if ((await r.which('docker')) === undefined) throw new MissingToolError('docker', 'docker.io');
   try {
-    return (await docker(dockerInfoArgv(), { capture: true })).stdout.trim();
+    return (await docker(r, dockerInfoArgv(), { capture: true })).stdout.trim();
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;
     throw new D2DError('E_DOCKER_ENGINE', `the Docker engine is not reachable (docker info: ${e.tail.split('\n').pop() ?? 'failed'})`, {
@@ -66,10 +73,10 @@ export async function dockerPreflight(): Promise<string> {
   }
 }
 
-async function imageId(tag: string): Promise<{ id: string; bytes: number } | undefined> {
-  const r = await docker(imageIdArgv(tag), { capture: true, okStatus: [1] });
-  if (r.status !== 0) return undefined;
-  const [id, size] = r.stdout.trim().split(' ');
+async function imageId(r: Runner, tag: string): Promise<{ id: string; bytes: number } | undefined> {
+  const res = await docker(r, imageIdArgv(tag), { capture: true, okStatus: [1] });
+  if (res.status !== 0) return undefined;
+  const [id, size] = res.stdout.trim().split(' ');
   return { id: id!, bytes: Number(size) };
 }
 
@@ -88,15 +95,15 @@ export function satisfiesEngines(version: string, engines: string): boolean {
  * The builder image, made here from Debian packages (mmdebstrap -> tar -> docker import) the first
  * time, and reused while its inputs (package list, suite, tool version) are unchanged.
  */
-export async function ensureBuilder(o: { rebuild?: boolean; cache?: string; logDir: string }): Promise<string> {
+export async function ensureBuilder(o: { rebuild?: boolean; cache?: string; logDir: string }, r: Runner = REAL): Promise<string> {
   const packages = builderPackages();
   const tag = builderTag({ suite: BUILDER_SUITE, variant: BUILDER_VARIANT, packages, toolVersion: VERSION, recipe: BUILDER_RECIPE });
-  const old = await imageId(tag);
+  const old = await imageId(r, tag);
   if (old && !o.rebuild) {
     log.info(`builder image ${tag} (reused; --rebuild-builder makes it afresh)`);
     return tag;
   }
-  if ((await which('mmdebstrap')) === undefined) {
+  if ((await r.which('mmdebstrap')) === undefined) {
     throw new D2DError('E_NO_BUILDER', `the builder image ${tag} is not there, and making it needs mmdebstrap on this host (no container registry is used)`, {
       exitCode: ExitCode.missingTool,
       hint: `apt-get install -y mmdebstrap  (only once: it builds the image from Debian packages; the builds then run in it). Or on a machine that has it: make the image there, then \`docker save ${tag} | docker load\` here.`,
@@ -113,22 +120,22 @@ export async function ensureBuilder(o: { rebuild?: boolean; cache?: string; logD
   try {
     const argv = mmdebstrapImageArgv({ suite: BUILDER_SUITE, mirror: '', components: ['main'], variant: BUILDER_VARIANT, packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: o.cache, output: tar });
     try {
-      await run(argv, { log: logFile });
+      await r.run(argv, { log: logFile });
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
       const diag = diagnoseApt(readFileSync(logFile, 'utf8'), BUILDER_SUITE);
       throw new StageError('builder image', diag ? diag.message.replace(/^stage '[^']*' failed: /, '') : `mmdebstrap exited with status ${e.status}\n${e.tail}`, { logPath: logFile, hint: diag?.hint, exitCode: diag?.exitCode });
     }
-    await docker(importArgv(tar, tag), { log: logFile });
+    await docker(r, importArgv(tar, tag), { log: logFile });
     const engines = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
-    const node = (await docker(nodeVersionArgv(tag), { capture: true, log: logFile })).stdout.trim();
+    const node = (await docker(r, nodeVersionArgv(tag), { capture: true, log: logFile })).stdout.trim();
     if (!satisfiesEngines(node, engines)) {
-      await docker(removeImageArgv(tag), { okStatus: [1] });
+      await docker(r, removeImageArgv(tag), { okStatus: [1] });
       throw new D2DError('E_BUILDER_NODE', `Node.js in ${BUILDER_SUITE} is ${node}; debian2docker needs ${engines}`, { hint: 'BUILDER_SUITE in src/tools/docker.ts must name a suite whose nodejs satisfies package.json engines' });
     }
-    const made = await imageId(tag);
+    const made = await imageId(r, tag);
     // A rebuild leaves the old image untagged: remove it (it may still be in use; then it stays).
-    if (old && made && old.id !== made.id) await docker(removeImageArgv(old.id), { okStatus: [1] });
+    if (old && made && old.id !== made.id) await docker(r, removeImageArgv(old.id), { okStatus: [1] });
     const s = (Date.now() - t0) / 1000;
     log.stageDone('builder image', s);
     log.info(`builder image ${tag}: ${((made?.bytes ?? 0) / 1e6).toFixed(0)} MB, node ${node}, made in ${s.toFixed(0)} s`);
@@ -205,7 +212,7 @@ function waitForContainer(child: ChildProcess, name: string): Promise<number> {
     const onSignal = (): void => {
       interrupts++;
       log.warn(interrupts === 1 ? `interrupted: stopping the build in ${name}` : `killing ${name}`);
-      void docker(killArgv(name, interrupts === 1 ? 'INT' : 'KILL'), { okStatus: [1] }).catch(() => undefined);
+      void docker(REAL, killArgv(name, interrupts === 1 ? 'INT' : 'KILL'), { okStatus: [1] }).catch(() => undefined);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -224,7 +231,8 @@ function waitForContainer(child: ChildProcess, name: string): Promise<number> {
         reject(new D2DError('E_DOCKER_RUN', `docker could not start the build container ${name} (its message is above)`, { exitCode: ExitCode.stage }));
         return;
       }
-      if (interrupts > 0) resolveExit(ExitCode.interrupted);
+      // A build that finished before the signal got there is complete: its 0 stands.
+      if (interrupts > 0 && code !== 0) resolveExit(ExitCode.interrupted);
       else resolveExit(code ?? ExitCode.failure);
     });
   });

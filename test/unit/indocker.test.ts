@@ -2,13 +2,14 @@
 // container sees, the builder image's inputs and tag, and the give-back chown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binds, builderPackages, builderTag, dockerInfoArgv, importArgv, killArgv, runArgv, BUILDER_SUITE } from '../../src/tools/docker.js';
-import { innerArgs, satisfiesEngines, wantedBinds } from '../../src/commands/indocker.js';
+import { dockerPreflight, ensureBuilder, innerArgs, satisfiesEngines, wantedBinds, type Runner } from '../../src/commands/indocker.js';
 import { chownTree } from '../../src/indocker-entry.js';
-import { D2DError } from '../../src/errors.js';
+import { CommandError, D2DError, MissingToolError, StageError } from '../../src/errors.js';
+import { VERSION } from '../../src/version.js';
 import { HOST_TOOLS } from '../../src/tools/hosttools.js';
 
 test('docker run: least privileges, same-path binds, sorted env, the entry as command', () => {
@@ -134,4 +135,84 @@ test('chownTree gives a tree back without following symbolic links', { skip: pro
   assert.equal(lstatSync(outside).uid, 0, 'the link target is not touched');
   assert.equal(chownTree(join(d, 't'), 4242, 4343), 0, 'nothing left to change');
   assert.equal(chownTree(join(d, 'missing'), 1, 1), 0);
+});
+
+/** A recording runner: every command line in order, answered from a script instead of run. */
+function recorder(answer: (argv: readonly string[]) => { status?: number; stdout?: string; fail?: string }, onPath: string[] = ['docker', 'mmdebstrap']): { calls: string[][]; runner: Runner } {
+  const calls: string[][] = [];
+  const runner: Runner = {
+    which: async (cmd) => (onPath.includes(cmd) ? `/usr/bin/${cmd}` : undefined),
+    run: async (argv, opts = {}) => {
+      calls.push([...argv]);
+      const a = answer(argv);
+      if (a.fail !== undefined) throw new CommandError([...argv], 1, null, a.fail, opts.log);
+      const status = a.status ?? 0;
+      if (status !== 0 && !(opts.okStatus ?? []).includes(status)) throw new CommandError([...argv], status, null, '', opts.log);
+      return { status, stdout: a.stdout ?? '' };
+    },
+  };
+  return { calls, runner };
+}
+const TAG = builderTag({ suite: BUILDER_SUITE, variant: 'apt', packages: builderPackages(), toolVersion: VERSION, recipe: 1 });
+
+test('builder image present: only looked up, never rebuilt', async () => {
+  const { calls, runner } = recorder(() => ({ stdout: 'sha256:aaa 405000000\n' }));
+  assert.equal(await ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')) }, runner), TAG);
+  assert.deepEqual(calls, [['docker', 'image', 'inspect', '--format', '{{.Id}} {{.Size}}', TAG]]);
+});
+
+test('builder image missing: mmdebstrap to a tar, docker import, node checked, in that order', async () => {
+  let inspected = 0;
+  const { calls, runner } = recorder((argv) => {
+    if (argv[1] === 'image') return ++inspected === 1 ? { status: 1 } : { stdout: 'sha256:new 405000000' };
+    if (argv[1] === 'run') return { stdout: 'v20.19.2\n' };
+    return {};
+  });
+  const logDir = mkdtempSync(join(tmpdir(), 'd2d-b-'));
+  assert.equal(await ensureBuilder({ logDir, cache: '/c/apt' }, runner), TAG);
+  assert.deepEqual(calls.map((c) => c.slice(0, 2).join(' ')), ['docker image', 'mmdebstrap --mode=root', 'docker import', 'docker run', 'docker image']);
+  const mm = calls[1]!;
+  assert.ok(mm.includes('--variant=apt') && mm.includes(`--include=${builderPackages().join(',')}`) && mm.includes('--skip=output/dev'));
+  assert.equal(mm[mm.length - 2], BUILDER_SUITE, 'no mirror on the command line: the host APT sources');
+  const tar = mm[mm.length - 1]!;
+  assert.deepEqual(calls[2], ['docker', 'import', '--change', 'ENV LC_ALL=C.UTF-8', tar, TAG]);
+  assert.deepEqual(calls[3], ['docker', 'run', '--rm', '--network=none', TAG, 'node', '--version']);
+  assert.ok(!existsSync(tar), 'the tar file is removed');
+});
+
+test('--rebuild-builder: made afresh, and the old image it replaces removed', async () => {
+  let inspected = 0;
+  const { calls, runner } = recorder((argv) => {
+    if (argv[1] === 'image') return { stdout: ++inspected === 1 ? 'sha256:old 1' : 'sha256:new 2' };
+    if (argv[1] === 'run') return { stdout: 'v20.19.2' };
+    return {};
+  });
+  await ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')), rebuild: true }, runner);
+  assert.deepEqual(calls[calls.length - 1], ['docker', 'rmi', 'sha256:old']);
+});
+
+test('builder node too old: the image is removed and the error says what is needed', async () => {
+  const { calls, runner } = recorder((argv) => (argv[1] === 'image' ? { status: 1 } : argv[1] === 'run' ? { stdout: 'v18.20.4' } : {}));
+  await assert.rejects(ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')) }, runner), (e: unknown) => e instanceof D2DError && e.code === 'E_BUILDER_NODE' && /v18\.20\.4.*>=20\.19/.test(e.message));
+  assert.deepEqual(calls[calls.length - 1], ['docker', 'rmi', TAG]);
+});
+
+test('builder image missing and no mmdebstrap: says what is needed; nothing is run', async () => {
+  const { calls, runner } = recorder(() => ({ status: 1 }), ['docker']);
+  await assert.rejects(ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')) }, runner), (e: unknown) => e instanceof D2DError && e.exitCode === 4 && e.message.includes(TAG) && /apt-get install -y mmdebstrap/.test(e.hint ?? '') && /docker save/.test(e.hint ?? ''));
+  assert.equal(calls.length, 1);
+});
+
+test('mmdebstrap fails for the builder: the stage and its log are named', async () => {
+  const logDir = mkdtempSync(join(tmpdir(), 'd2d-b-'));
+  const { runner } = recorder((argv) => (argv[0] === 'mmdebstrap' ? { fail: 'E: boom' } : { status: 1 }));
+  await assert.rejects(ensureBuilder({ logDir }, runner), (e: unknown) => e instanceof StageError && e.stage === 'builder image' && e.logPath === join(logDir, 'builder.log') && /E: boom/.test(e.message));
+});
+
+test('docker preflight: missing client names docker.io; an engine that does not answer says so', async () => {
+  await assert.rejects(dockerPreflight(recorder(() => ({}), []).runner), (e: unknown) => e instanceof MissingToolError && e.tools[0]!.pkg === 'docker.io' && e.exitCode === 4);
+  const down = recorder(() => ({ fail: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' }));
+  await assert.rejects(dockerPreflight(down.runner), (e: unknown) => e instanceof D2DError && e.code === 'E_DOCKER_ENGINE' && /not reachable.*Cannot connect/.test(e.message) && /service docker start/.test(e.hint ?? ''));
+  assert.deepEqual(down.calls, [['docker', 'info', '--format', '{{.ServerVersion}}']]);
+  assert.equal(await dockerPreflight(recorder(() => ({ stdout: '20.10.24\n' })).runner), '20.10.24');
 });
