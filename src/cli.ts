@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { build, planFor } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
+import { buildInDocker } from './commands/indocker.js';
 import { runVm } from './commands/run.js';
 import { testImage } from './commands/test.js';
 import { loadConfig } from './config/load.js';
@@ -32,7 +33,14 @@ program
   .option('-o, --output <dir>', 'output folder', 'out')
   .option('--no-cache', 'do not reuse downloaded packages from earlier builds')
   .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
-  .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean }) => {
+  .option('--in-docker', 'run the build inside a Docker container (the host needs only docker; see docs/in-docker.md)')
+  .option('--rebuild-builder', 'with --in-docker: make the builder image afresh even if one with the same inputs exists')
+  .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean }, cmd: Command) => {
+    if (o.rebuildBuilder && !o.inDocker) cmd.error('error: --rebuild-builder only applies with --in-docker', { exitCode: 2 });
+    if (o.inDocker) {
+      setExit(await buildInDocker({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildBuilder: o.rebuildBuilder, verbose: Boolean(program.opts().verbose) }));
+      return;
+    }
     await build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork });
   });
 

@@ -35,7 +35,8 @@ export function planFor(opts: BuildOptions): { plan: BuildPlan; config: ReturnTy
   return { plan: makePlan(loaded.config, { outDir: opts.outDir, configHash: loaded.hash, sourceDateEpoch: sourceDateEpoch() }), config: loaded.config };
 }
 
-function aptCacheDir(): string {
+/** Where downloaded packages are kept between builds (build --in-docker hands the same folder to its container). */
+export function aptCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return join(base, 'debian2docker', 'apt');
 }

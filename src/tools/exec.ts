@@ -129,8 +129,8 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   });
 }
 
-/** Start a long-running process (QEMU) with pipes; the caller owns its lifetime. */
-export function start(argv: readonly string[], opts: { cwd?: string; interactive?: boolean; log?: string } = {}): ChildProcess {
+/** Start a long-running process (QEMU, the build container) with pipes or the terminal; the caller owns its lifetime. */
+export function start(argv: readonly string[], opts: { cwd?: string; interactive?: boolean; log?: string; env?: Record<string, string | undefined> } = {}): ChildProcess {
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new Error('start: empty argv');
   if (opts.log !== undefined) {
@@ -140,7 +140,7 @@ export function start(argv: readonly string[], opts: { cwd?: string; interactive
   if (verbose) process.stderr.write(`  $ ${shellQuote(argv)}\n`);
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
-    env: baseEnv(),
+    env: baseEnv(opts.env),
     stdio: opts.interactive ? 'inherit' : ['pipe', 'pipe', 'pipe'],
   });
   return child;

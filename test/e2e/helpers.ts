@@ -15,10 +15,11 @@ export interface CliResult {
 }
 
 /** Run the CLI as a user would; stderr is also streamed with a prefix so long builds show progress. */
-export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; quiet?: boolean; asUser?: string } = {}): Promise<CliResult> {
+export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; quiet?: boolean; asUser?: string; groups?: string[] } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     // asUser: run as that (non-root) user, as a rootless build would be run.
-    const argv = opts.asUser ? ['runuser', '-u', opts.asUser, '--', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
+    // groups: supplementary groups for that user (e.g. docker, for build --in-docker).
+    const argv = opts.asUser ? ['runuser', '-u', opts.asUser, ...(opts.groups ?? []).flatMap((g) => ['-G', g]), '--', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
     const env = { ...process.env, ...opts.env, ...(opts.asUser ? { HOME: `/home/${opts.asUser}`, XDG_CACHE_HOME: '' } : {}) };
     if (opts.asUser) delete env.XDG_CACHE_HOME;
     const p = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
