@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { makePlan, type BuildPlan } from '../plan/plan.js';
 import { runStage, workspace, type Context } from '../context.js';
-import { preflight } from '../stages/preflight.js';
+import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
 import { buildRootfs } from '../stages/rootfs.js';
 import { buildImagesInitrd, buildInitrd } from '../stages/initrd.js';
 import { buildImages } from '../stages/images.js';
@@ -46,7 +46,10 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   const ctx: Context = { plan, ws: workspace(join(plan.outDir, '.d2d-work', plan.name)), timings: {} };
   const t0 = Date.now();
   const needs = { zstd: plan.initramfs.compression === 'zstd' || plan.images.length > 0, skopeo: plan.images.some((im) => im.source.kind === 'registry') };
-  await runStage(ctx, 'preflight', async () => preflight(['build'], needs));
+  await runStage(ctx, 'preflight', async () => {
+    await preflight(['build'], needs);
+    if (plan.debian.snapshot) await checkSnapshotSupport();
+  });
   rmSync(ctx.ws.dir, { recursive: true, force: true });
   mkdirSync(ctx.ws.logs, { recursive: true });
   writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));

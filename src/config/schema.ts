@@ -21,6 +21,10 @@ export const DebianSchema = z.strictObject({
   components: z.array(z.string().regex(/^[a-z-]+$/)).min(1).describe('archive components, e.g. [main]'),
   variant: z.enum(['minbase', 'essential', 'apt', 'required', 'important', 'standard']).describe('mmdebstrap variant'),
   sources: z.array(AptSourceSchema).describe('extra APT repositories, each with its own signing key (signatures are always verified)'),
+  snapshot: z
+    .string()
+    .regex(/^(\d{8}T\d{6}Z)?$/, 'a snapshot id such as 20251101T000000Z (UTC), or empty')
+    .describe("install the package set of this moment from the archive's snapshot service (APT >= 2.7 finds it from the archive's Release file); empty: the current archive"),
 });
 
 /** The keys that say where the kernel comes from; a config file that sets one of them replaces the

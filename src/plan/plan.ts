@@ -46,7 +46,7 @@ export interface BuildPlan {
   configHash: string;
   outDir: string;
   artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string };
-  debian: { suite: string; mirror: string; components: string[]; variant: string; sources: AptSource[] };
+  debian: { suite: string; mirror: string; components: string[]; variant: string; sources: AptSource[]; snapshot: string };
   packages: string[];
   kernel: { source: KernelSource; modules: { required: string[]; optional: string[] } };
   rootfs: { hostname: string; daemonJson: Record<string, unknown>; remoteApi: { port: number; names: string[] } | null };
@@ -77,7 +77,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     configHash: o.configHash,
     outDir,
     artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
-    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })) },
+    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon, remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },

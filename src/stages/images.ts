@@ -115,7 +115,7 @@ async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debia
   const layer = join(ctx.ws.imagesDir, `${im.file}.layer.tar`);
   const p = ctx.plan;
   const cache = aptCacheDir !== undefined ? snapshotAptCache(aptCacheDir, ctx.ws.dir, im.file) : undefined;
-  const argv = mmdebstrapImageArgv({ extraSources: extraSourceFiles(ctx), suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer });
+  const argv = mmdebstrapImageArgv({ extraSources: extraSourceFiles(ctx), snapshot: p.debian.snapshot, suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
     if (cache && aptCacheDir) mergeAptCache(cache, aptCacheDir);

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { MissingToolError } from '../errors.js';
 import { HOST_TOOLS, type HostTool } from '../tools/hosttools.js';
-import { which } from '../tools/exec.js';
+import { run, which } from '../tools/exec.js';
+import { D2DError, ExitCode } from '../errors.js';
 
 export interface ToolStatus extends HostTool {
   found: boolean;
@@ -32,4 +33,25 @@ export async function preflight(needed: readonly HostTool['needed'][], opts: Con
   const missing = (await checkTools(needed, opts)).filter((t) => !t.found);
   const [first, ...rest] = missing;
   if (first) throw new MissingToolError(first.tool, first.pkg, rest.map((t) => ({ tool: t.tool, pkg: t.pkg })));
+}
+
+/** "apt 2.6.1 (amd64)" -> [2, 6, 1]. */
+export function aptVersion(out: string): number[] | undefined {
+  const m = /^apt (\d+)\.(\d+)(?:\.(\d+))?/m.exec(out);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
+}
+
+/**
+ * debian.snapshot relies on APT's snapshot support (APT >= 2.7, Debian 13): mmdebstrap runs the
+ * host's apt. An older apt would ignore the option and silently install today's packages.
+ */
+export async function checkSnapshotSupport(): Promise<void> {
+  const out = (await run(['apt-get', '--version'], { capture: true })).stdout;
+  const v = aptVersion(out);
+  if (!v || v[0]! < 2 || (v[0] === 2 && v[1]! < 7)) {
+    throw new D2DError('E_APT_TOO_OLD', `debian.snapshot needs APT 2.7 or newer on the build host; this one has ${v ? v.join('.') : 'an unknown version'}`, {
+      exitCode: ExitCode.missingTool,
+      hint: 'build on Debian 13 (trixie) or newer, or with `debian2docker build --in-docker` (its builder has trixie\'s APT)',
+    });
+  }
 }

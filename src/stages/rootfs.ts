@@ -66,6 +66,7 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
   const cache = aptCacheDir !== undefined ? snapshotAptCache(aptCacheDir, ctx.ws.dir, 'rootfs') : undefined;
   const argv = mmdebstrapArgv({
     extraSources: extraSourceFiles(ctx),
+    snapshot: p.debian.snapshot,
     suite: p.debian.suite,
     mirror: p.debian.mirror,
     components: p.debian.components,

@@ -17,6 +17,8 @@ export interface MmdebstrapArgs {
   aptCacheOut?: string;
   /** root, or unshare for a rootless build. */
   mode: 'root' | 'unshare';
+  /** APT::Snapshot: the archive as it was at this moment (APT >= 2.7); '' or undefined: current. */
+  snapshot?: string;
   /** deb822 .sources files (extra repositories with embedded keys) to put into /etc/apt/sources.list.d before apt update. */
   extraSources?: readonly string[];
   /** Rootless: copy this folder of the chroot out to a folder of the user's, after our hook. */
@@ -27,7 +29,7 @@ export interface MmdebstrapArgs {
 export const DPKG_EXCLUDES = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*', '/usr/share/linda/*'];
 
 /** The options every mmdebstrap call shares: mode, variant, packages, apt retries, dpkg excludes, the apt cache. */
-function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'packages' | 'aptCacheDir' | 'extraSources'>): string[] {
+function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'packages' | 'aptCacheDir' | 'extraSources' | 'snapshot'>): string[] {
   const argv = [
     'mmdebstrap',
     `--mode=${a.mode}`,
@@ -37,6 +39,8 @@ function common(a: Pick<MmdebstrapArgs, 'mode' | 'variant' | 'components' | 'pac
     `--include=${a.packages.join(',')}`,
     '--aptopt=Acquire::Retries "3"',
     ...DPKG_EXCLUDES.map((p) => `--dpkgopt=path-exclude=${p}`),
+    // Also kept in the image's apt.conf.d: apt inside (the kernel stage) sees the same moment.
+    ...(a.snapshot ? [`--aptopt=APT::Snapshot "${a.snapshot}"`] : []),
   ];
   if (a.aptCacheDir !== undefined) {
     // Keep downloaded .debs in a shared folder: a second build downloads nothing that did not change.

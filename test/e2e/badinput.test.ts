@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { aptVersion } from '../../src/stages/preflight.js';
 import { cli, SKIP } from './helpers.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'd2d-bad-'));
@@ -61,6 +63,18 @@ async function buildWith(yaml: string, extra: string[] = []): Promise<{ r: Await
   const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out'), ...extra], { quiet: true });
   return { r, left: artifacts(join(d, 'out')) };
 }
+
+describe('debian.snapshot on a host whose APT is older than 2.7', () => {
+  const apt = aptVersion(execFileSync('apt-get', ['--version'], { encoding: 'utf8' }));
+  const old = apt !== undefined && (apt[0]! < 2 || (apt[0] === 2 && apt[1]! < 7));
+  test('refused before anything is built (an old apt would silently install today\'s packages); exit 4', { skip: old ? false : `host APT ${apt?.join('.')} supports snapshots` }, async () => {
+    const { r, left } = await buildWith('debian:\n  snapshot: 20251101T000000Z\n');
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /debian\.snapshot needs APT 2\.7 or newer on the build host; this one has 2\.\d+/);
+    assert.match(r.stderr, /--in-docker/);
+    assert.deepEqual(left, []);
+  });
+});
 
 describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
   test('unknown Debian package: named; exit 3; no artifact', { timeout: 10 * 60000 }, async () => {

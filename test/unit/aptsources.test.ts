@@ -11,6 +11,8 @@ import { diagnoseApt } from '../../src/stages/rootfs.js';
 import { recordSources } from '../../src/stages/record.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
+import { problems } from './problems.js';
+import { aptVersion } from '../../src/stages/preflight.js';
 
 const KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZabc\n=AbCd\n-----END PGP PUBLIC KEY BLOCK-----\n';
 
@@ -64,4 +66,16 @@ test('debian.sources: the key file must exist and be an armored public key, name
       assert.match(e.problems[0]!.message, msg);
     }
   }
+});
+
+test('debian.snapshot: APT::Snapshot for mmdebstrap and the image; the id is checked; APT versions parsed', () => {
+  const a = mmdebstrapArgv({ suite: 'trixie', mirror: '', components: ['main'], variant: 'minbase', packages: ['x'], customizeHook: ['h'], mode: 'root', snapshot: '20251101T000000Z' });
+  assert.ok(a.includes('--aptopt=APT::Snapshot "20251101T000000Z"'));
+  assert.ok(!mmdebstrapArgv({ suite: 'trixie', mirror: '', components: ['main'], variant: 'minbase', packages: ['x'], customizeHook: ['h'], mode: 'root' }).some((x) => x.includes('Snapshot')));
+  const p = problems('debian:\n  snapshot: "2025-11-01"\n');
+  assert.deepEqual([p[0]!.path, p[0]!.line], ['debian.snapshot', 2]);
+  assert.match(p[0]!.message, /a snapshot id such as 20251101T000000Z/);
+  assert.deepEqual(aptVersion('apt 2.6.1 (amd64)\nSupported modules:'), [2, 6, 1]);
+  assert.deepEqual(aptVersion('apt 3.0.4 (amd64)'), [3, 0, 4]);
+  assert.equal(aptVersion('nope'), undefined);
 });
