@@ -1,6 +1,6 @@
 // Small file-system helpers shared by stages.
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, utimesSync } from 'node:fs';
+import { copyFileSync, createReadStream, linkSync, readdirSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Every path under dir (relative), depth first. */
@@ -12,6 +12,15 @@ export function walk(dir: string, base = dir): string[] {
     if (e.isDirectory()) out.push(...walk(p, base));
   }
   return out;
+}
+
+/** A hard link where the file system allows one, else a copy (another file system). */
+export function linkOrCopy(src: string, dst: string): void {
+  try {
+    linkSync(src, dst);
+  } catch {
+    copyFileSync(src, dst);
+  }
 }
 
 /** Set every mtime under dir (and dir itself) to epoch: reproducible archives. */

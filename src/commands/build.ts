@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { makePlan, type BuildPlan } from '../plan/plan.js';
 import { runStage, workspace, type Context } from '../context.js';
 import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
-import { buildRootfs } from '../stages/rootfs.js';
+import { buildRootfs, extraSourceFiles } from '../stages/rootfs.js';
 import { buildImagesInitrd, buildInitrd } from '../stages/initrd.js';
 import { buildImages } from '../stages/images.js';
 import { buildBootloader } from '../stages/bootloader.js';
@@ -61,9 +61,10 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     cache = aptCacheDir();
     mkdirSync(cache, { recursive: true });
   }
+  const apt = { cacheDir: cache, sources: extraSourceFiles(ctx) };
   // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs stage.
-  const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, cache)) : [];
-  await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, cache));
+  const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, apt)) : [];
+  await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, apt));
   const inside = JSON.parse(readFileSync(ctx.ws.insideReport, 'utf8')) as InsideReport;
   inside.pack.payload = join(ctx.ws.dir, inside.pack.payload);
   Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));

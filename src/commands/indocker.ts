@@ -123,8 +123,7 @@ export async function ensureBuilder(o: { rebuild?: boolean; cache?: string; logD
       await r.run(argv, { log: logFile });
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
-      const diag = diagnoseApt(readFileSync(logFile, 'utf8'), BUILDER_SUITE);
-      throw new StageError('builder image', diag ? diag.message.replace(/^stage '[^']*' failed: /, '') : `mmdebstrap exited with status ${e.status}\n${e.tail}`, { logPath: logFile, hint: diag?.hint, exitCode: diag?.exitCode });
+      throw diagnoseApt(readFileSync(logFile, 'utf8'), BUILDER_SUITE, { stage: 'builder image', logPath: logFile }) ?? new StageError('builder image', `mmdebstrap exited with status ${e.status}\n${e.tail}`, { logPath: logFile });
     }
     await docker(r, importArgv(tar, tag), { log: logFile });
     const engines = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;

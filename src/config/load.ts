@@ -1,6 +1,5 @@
 // Loading a config: parse YAML keeping positions -> merge over the embedded
 // default -> strict schema. Every problem is reported with key path and file:line.
-import { declaredTags } from '../plan/images.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -11,6 +10,7 @@ import { DEFAULT_CONFIG } from '../paths.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
+import { declaredTags } from '../plan/images.js';
 import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
 
 interface Source {
@@ -194,7 +194,6 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
   return problems;
 }
 
-/** Load from text (used by tests and by loadConfig). `file` names the source in messages. */
 /** The chain of files a config extends, root-most first, ending with `src` itself. */
 function extendsChain(src: Source, seen: string[]): Source[] {
   const ext = src.doc.get('extends');
@@ -215,6 +214,7 @@ function extendsChain(src: Source, seen: string[]): Source[] {
   return [...extendsChain(parseSource(parent, text), [...seen, parent]), src];
 }
 
+/** Load from text (used by tests and by loadConfig). `file` names the source in messages. */
 export function loadConfigText(text: string | undefined, file = '<config>'): LoadedConfig {
   const base = parseSource(DEFAULT_CONFIG, readFileSync(DEFAULT_CONFIG, 'utf8'));
   const sources: Source[] = [base];

@@ -45,6 +45,11 @@ export const INITRD_IMAGES_DIR = 'd2d-images';
 /** The label of a drop-in medium whose tarballs are imported at boot (docs/images.md). */
 export const DROPIN_LABEL = 'D2D-IMAGES';
 
+/** The files of the images folder a boot medium or the images initrd carries: the index and the archives. */
+export function imageFiles(images: readonly ImagePlan[]): string[] {
+  return ['index', ...images.map((im) => im.file)];
+}
+
 /** The tag a reference names, without its digest; undefined when it has none (name@sha256:... only). */
 export function refTag(ref: string): string | undefined {
   const name = ref.replace(/@sha256:[0-9a-f]{64}$/, '');

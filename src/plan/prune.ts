@@ -1,5 +1,6 @@
 // What the image leaves out although its packages ship it, and why each is safe.
 // Paths are relative to the root file system. The manifest lists what was removed.
+import { needsLocales } from './plan.js';
 
 export interface PruneRule {
   path: string;
@@ -15,7 +16,7 @@ export const PRUNE_RULES: readonly PruneRule[] = [
 /** The rules for one image: the fixed ones, plus sources that the build compiled into something smaller. */
 export function pruneRules(p: { system: { locale: string; keyboard: string } }): PruneRule[] {
   const rules = [...PRUNE_RULES];
-  if (!['C', 'POSIX', 'C.UTF-8'].includes(p.system.locale)) {
+  if (needsLocales(p.system.locale)) {
     rules.push({ path: 'usr/share/i18n', why: 'locale sources and charmaps: the configured locale is already compiled into /usr/lib/locale/locale-archive' });
   }
   if (p.system.keyboard !== 'us') {

@@ -4,8 +4,9 @@
 // read it"). So each mmdebstrap run reads a private snapshot (hard links) and
 // writes into a private folder; new packages then enter the cache by rename,
 // which other builds see whole or not at all.
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { linkOrCopy } from '../fsutil.js';
 
 export interface AptCacheDirs {
   in: string;
@@ -13,14 +14,6 @@ export interface AptCacheDirs {
 }
 
 const debs = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : []);
-
-function linkOrCopy(src: string, dst: string): void {
-  try {
-    linkSync(src, dst);
-  } catch {
-    copyFileSync(src, dst); // another file system
-  }
-}
 
 export function snapshotAptCache(cache: string, workDir: string, name: string): AptCacheDirs {
   const dirs = { in: join(workDir, 'apt-cache', `${name}-in`), out: join(workDir, 'apt-cache', `${name}-out`) };

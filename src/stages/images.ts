@@ -12,7 +12,7 @@ import { parseArchiveManifest, writeDockerArchive } from '../oci/dockerArchive.j
 import { imagesIndex, type BuiltImage, type ImagePlan } from '../plan/images.js';
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
-import { diagnoseApt, extraSourceFiles, rootless } from './rootfs.js';
+import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
 import { mergeAptCache, snapshotAptCache } from './aptcache.js';
 import type { Context } from '../context.js';
 
@@ -110,19 +110,17 @@ async function fromRegistry(ctx: Context, im: ImagePlan & { source: { kind: 'reg
   return digest;
 }
 
-async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debian' } }, raw: string, logFile: string, aptCacheDir: string | undefined): Promise<void> {
+async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debian' } }, raw: string, logFile: string, apt: AptSetup): Promise<void> {
   const s = im.source;
   const layer = join(ctx.ws.imagesDir, `${im.file}.layer.tar`);
   const p = ctx.plan;
-  const cache = aptCacheDir !== undefined ? snapshotAptCache(aptCacheDir, ctx.ws.dir, im.file) : undefined;
-  const argv = mmdebstrapImageArgv({ extraSources: extraSourceFiles(ctx), snapshot: p.debian.snapshot, suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer });
+  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.dir, im.file) : undefined;
+  const argv = mmdebstrapImageArgv({ extraSources: apt.sources, snapshot: p.debian.snapshot, suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
-    if (cache && aptCacheDir) mergeAptCache(cache, aptCacheDir);
+    if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
   } catch (e) {
-    const diag = diagnoseApt(readFileSync(logFile, 'utf8'), s.suite);
-    if (diag) throw new StageError('images', `image ${s.tag}: ${diag.message.replace(/^stage '[^']*' failed: /, '')}`, { logPath: logFile, hint: diag.hint, code: diag.code, exitCode: diag.exitCode, cause: e });
-    throw e;
+    throw diagnoseApt(readFileSync(logFile, 'utf8'), s.suite, { stage: 'images', logPath: logFile, prefix: `image ${s.tag}: `, cause: e }) ?? e;
   }
   await writeDockerArchive(raw, layer, { tag: s.tag, created: p.sourceDateEpoch, entrypoint: s.entrypoint, cmd: s.cmd, env: s.env, user: s.user, workdir: s.workdir });
   rmSync(layer, { force: true });
@@ -133,7 +131,7 @@ export function shortTag(t: string): string {
   return t.replace(/^docker\.io\/(library\/)?/, '');
 }
 
-export async function buildImages(ctx: Context, logFile: string, aptCacheDir: string | undefined): Promise<ImageRecord[]> {
+export async function buildImages(ctx: Context, logFile: string, apt: AptSetup): Promise<ImageRecord[]> {
   const dir = ctx.ws.imagesDir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -153,7 +151,7 @@ export async function buildImages(ctx: Context, logFile: string, aptCacheDir: st
         break;
       case 'debian':
         from = `debian ${im.source.suite}: ${im.source.packages.join(' ')}`;
-        await fromDebian(ctx, im as ImagePlan & { source: { kind: 'debian' } }, raw, logFile, aptCacheDir);
+        await fromDebian(ctx, im as ImagePlan & { source: { kind: 'debian' } }, raw, logFile, apt);
         break;
     }
     const manifestText = (await run(['tar', '-xOf', raw, 'manifest.json'], { capture: true, log: logFile })).stdout;

@@ -4,11 +4,11 @@
 // complete unpack from one the kernel cut short.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clampTree, walk } from '../fsutil.js';
+import { clampTree, linkOrCopy, walk } from '../fsutil.js';
 import { run } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
-import { INITRD_IMAGES_DIR } from '../plan/images.js';
+import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
 
 /** Order of the outer archive: everything else sorted, then the payload, then the sentinel. */
 export function initrdOrder(paths: string[]): string[] {
@@ -30,7 +30,7 @@ export async function buildInitrd(ctx: Context, payload: string, logFile: string
   copyFileSync(ctx.ws.busybox, join(tree, 'bin/busybox'));
   chmodSync(join(tree, 'bin/busybox'), 0o755);
   const name = payload.endsWith('.zst') ? 'rootfs.cpio.zst' : 'rootfs.cpio.xz';
-  await run(['ln', '-f', payload, join(tree, 'd2d', name)], { log: logFile }).catch(() => copyFileSync(payload, join(tree, 'd2d', name)));
+  linkOrCopy(payload, join(tree, 'd2d', name));
   writeFileSync(join(tree, 'd2d/complete'), 'ok\n');
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(tree, sde);
@@ -53,8 +53,7 @@ export async function buildImagesInitrd(ctx: Context, logFile: string): Promise<
   rmSync(tree, { recursive: true, force: true });
   const dir = join(tree, INITRD_IMAGES_DIR);
   mkdirSync(dir, { recursive: true });
-  const files = ['index', ...ctx.plan.images.map((im) => im.file)];
-  for (const f of files) await run(['ln', '-f', join(ctx.ws.imagesDir, f), join(dir, f)], { log: logFile }).catch(() => copyFileSync(join(ctx.ws.imagesDir, f), join(dir, f)));
+  for (const f of imageFiles(ctx.plan.images)) linkOrCopy(join(ctx.ws.imagesDir, f), join(dir, f));
   writeFileSync(join(dir, 'complete'), 'ok\n');
   clampTree(tree, ctx.plan.sourceDateEpoch);
   const list = [INITRD_IMAGES_DIR, ...ctx.plan.images.map((im) => `${INITRD_IMAGES_DIR}/${im.file}`), `${INITRD_IMAGES_DIR}/index`, `${INITRD_IMAGES_DIR}/complete`];

@@ -1,6 +1,6 @@
 // Stage "iso": the hybrid image (CD-ROM and USB stick/disk, BIOS and UEFI).
 import { linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { ISO_IMAGES_DIR } from '../plan/images.js';
+import { imageFiles, ISO_IMAGES_DIR } from '../plan/images.js';
 import { clampTree } from '../fsutil.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
@@ -17,7 +17,7 @@ export async function buildIso(ctx: Context, logFile: string): Promise<{ bytes: 
     const dir = join(iso, ISO_IMAGES_DIR);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    for (const f of ['index', ...ctx.plan.images.map((im) => im.file)]) linkSync(join(ctx.ws.imagesDir, f), join(dir, f));
+    for (const f of imageFiles(ctx.plan.images)) linkSync(join(ctx.ws.imagesDir, f), join(dir, f));
   }
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(iso, sde);

@@ -8,7 +8,7 @@ import { mergeAptCache, snapshotAptCache } from './aptcache.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
-import { CommandError, D2DError, ExitCode, StageError } from '../errors.js';
+import { CommandError, ExitCode, StageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Context } from '../context.js';
 import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from '../insideProtocol.js';
@@ -18,23 +18,33 @@ export function rootless(): boolean {
   return process.getuid?.() !== 0;
 }
 
-/** Recognise the common apt failures in mmdebstrap's output. */
-export function diagnoseApt(output: string, suite: string): D2DError | undefined {
+/** Where a recognised apt failure is reported: the stage, its log, and what it was about (e.g. "image x:1: "). */
+export interface AptFailureAt {
+  stage: string;
+  logPath?: string;
+  prefix?: string;
+  cause?: unknown;
+}
+
+/** Recognise the common apt failures in mmdebstrap's output, as an error of the stage that ran it. */
+export function diagnoseApt(output: string, suite: string, at: AptFailureAt = { stage: 'rootfs' }): StageError | undefined {
+  const err = (message: string, o: { code: string; exitCode?: number; hint: string }): StageError =>
+    new StageError(at.stage, `${at.prefix ?? ''}${message}`, { ...o, logPath: at.logPath, cause: at.cause });
   const missing = [...output.matchAll(/Unable to locate package (\S+)/g)].map((m) => m[1]!);
   const noCandidate = [...output.matchAll(/Package '?([^' ]+)'? has no installation candidate/g)].map((m) => m[1]!);
   const pkgs = [...new Set([...missing, ...noCandidate])];
   if (pkgs.length > 0) {
-    return new StageError('rootfs', `unknown Debian package${pkgs.length > 1 ? 's' : ''} in ${suite}: ${pkgs.join(', ')}`, {
+    return err(`unknown Debian package${pkgs.length > 1 ? 's' : ''} in ${suite}: ${pkgs.join(', ')}`, {
       code: 'E_UNKNOWN_PACKAGE',
       exitCode: ExitCode.config,
       hint: 'check the name with `apt-cache policy NAME` (and the suite/components in the config)',
     });
   }
   if (/Release file .* is not valid yet|does not have a Release file|no longer has a Release file|(Suite|Codename) .* not found/i.test(output) || /E: The repository '[^']*' does not have/.test(output)) {
-    return new StageError('rootfs', `the mirror has no suite '${suite}'`, { code: 'E_SUITE', exitCode: ExitCode.config, hint: 'check debian.suite and debian.mirror' });
+    return err(`the mirror has no suite '${suite}'`, { code: 'E_SUITE', exitCode: ExitCode.config, hint: 'check debian.suite and debian.mirror' });
   }
   if (/Temporary failure resolving|Could not resolve|Could not connect|Connection refused|Failed to fetch|Unable to connect|Network is unreachable|No route to host|Connection timed out/i.test(output)) {
-    return new StageError('rootfs', 'the Debian mirror is unreachable', {
+    return err('the Debian mirror is unreachable', {
       code: 'E_MIRROR_UNREACHABLE',
       exitCode: ExitCode.network,
       hint: 'check the network and debian.mirror (empty = the host\'s own APT sources)',
@@ -42,7 +52,7 @@ export function diagnoseApt(output: string, suite: string): D2DError | undefined
   }
   if (/NO_PUBKEY|not signed|signatures couldn't be verified|BADSIG|is not signed/i.test(output)) {
     const repo = /GPG error: (\S+)/.exec(output)?.[1] ?? /The repository '(\S+)/.exec(output)?.[1];
-    return new StageError('rootfs', `the signatures of ${repo ? `the repository ${repo}` : 'the mirror'} could not be verified`, {
+    return err(`the signatures of ${repo ? `the repository ${repo}` : 'the mirror'} could not be verified`, {
       code: 'E_SIGNATURE',
       hint: 'for an extra repository check its key (debian.sources[].key); for Debian suites install a current debian-archive-keyring. Signature checks are never turned off',
     });
@@ -50,7 +60,13 @@ export function diagnoseApt(output: string, suite: string): D2DError | undefined
   return undefined;
 }
 
-/** Write the extra repositories' .sources files (config debian.sources) into the work folder. */
+/** What every mmdebstrap run of a build shares: the package cache and the extra repositories' .sources files. */
+export interface AptSetup {
+  cacheDir: string | undefined;
+  sources: string[];
+}
+
+/** Write the extra repositories' .sources files (config debian.sources) into the work folder, once per build. */
 export function extraSourceFiles(ctx: Context): string[] {
   const dir = join(ctx.ws.dir, 'apt-sources');
   mkdirSync(dir, { recursive: true });
@@ -61,11 +77,11 @@ export function extraSourceFiles(ctx: Context): string[] {
   });
 }
 
-export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: string | undefined): Promise<void> {
+export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup): Promise<void> {
   const p = ctx.plan;
-  const cache = aptCacheDir !== undefined ? snapshotAptCache(aptCacheDir, ctx.ws.dir, 'rootfs') : undefined;
+  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.dir, 'rootfs') : undefined;
   const argv = mmdebstrapArgv({
-    extraSources: extraSourceFiles(ctx),
+    extraSources: apt.sources,
     snapshot: p.debian.snapshot,
     suite: p.debian.suite,
     mirror: p.debian.mirror,
@@ -80,7 +96,7 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
   });
   try {
     await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
-    if (cache && aptCacheDir) mergeAptCache(cache, aptCacheDir);
+    if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
   } catch (e) {
     const insideErr = join(ctx.ws.dir, 'inside-error.json');
     const marked = readFileSync(logFile, 'utf8')
@@ -92,8 +108,8 @@ export async function buildRootfs(ctx: Context, logFile: string, aptCacheDir: st
       throw new StageError(ie.stage ?? 'rootfs', ie.message.replace(/^stage '[^']*' failed: /, ''), { logPath: ie.logPath ?? logFile, hint: ie.hint, code: ie.code, exitCode: ie.exitCode });
     }
     if (e instanceof CommandError) {
-      const diag = diagnoseApt(readFileSync(logFile, 'utf8'), p.debian.suite);
-      if (diag instanceof StageError) throw new StageError('rootfs', diag.message.replace(/^stage 'rootfs' failed: /, ''), { logPath: logFile, hint: diag.hint, code: diag.code, exitCode: diag.exitCode });
+      const diag = diagnoseApt(readFileSync(logFile, 'utf8'), p.debian.suite, { stage: 'rootfs', logPath: logFile });
+      if (diag) throw diag;
     }
     throw e;
   }

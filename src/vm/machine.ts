@@ -15,7 +15,6 @@ export async function chooseAccel(want: string, image?: string): Promise<'kvm' |
   return (await probeKvm(image)).usable ? 'kvm' : 'tcg';
 }
 
-/** UEFI guests need a writable copy of the firmware's variable store; put it in `dir`. */
 /** QEMU loads one initrd; like iPXE or GRUB given several, hand the kernel their concatenation. */
 export function withInitrds<T extends Pick<VmSpec, 'boot'>>(spec: T, dir: string): T {
   const b = spec.boot;
@@ -25,6 +24,7 @@ export function withInitrds<T extends Pick<VmSpec, 'boot'>>(spec: T, dir: string
   return { ...spec, boot: { kind: 'kernel', kernel: b.kernel, initrd: combined, append: b.append } };
 }
 
+/** UEFI guests need a writable copy of the firmware's variable store; put it in `dir`. */
 export function withFirmwareVars<T extends Pick<VmSpec, 'firmware'>>(spec: T, dir: string): T & { ovmfVars?: string } {
   if (spec.firmware !== 'uefi') return spec;
   const vars = join(dir, 'OVMF_VARS.fd');

@@ -14,18 +14,13 @@ import { msgImage, startRegistry, type Registry } from '../support/images.js';
 import { makeKey, makeRepo, serveFolder, stopGpg } from '../support/aptrepo.js';
 import type { Server } from 'node:http';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { DROPIN_LABEL } from '../../src/plan/images.js';
+import type { ImageRecord } from '../../src/stages/images.js';
+import type { Manifest } from '../../src/stages/manifest.js';
 import { cli, E2E_DIR, freePort, SKIP } from './helpers.js';
 
 const OUT = join(E2E_DIR, 'images');
 const SCENARIO = join(PACKAGE_ROOT, 'test/e2e/scenarios/images.sh');
-
-interface ImageRecord {
-  source: string;
-  id: string;
-  tags: string[];
-  digest?: string;
-  file: string;
-}
 
 function assertAll(r: TestReport, names: string[]): void {
   for (const name of names) {
@@ -40,6 +35,7 @@ describe('preloaded images and services; an extra signed APT repository', { skip
   let registry: Registry | undefined;
   let repoServer: Server | undefined;
   let repoUri: string;
+  let manifest: Manifest;
   let images: ImageRecord[];
   let registryTag: string;
   const files: Record<string, string> = {};
@@ -106,9 +102,9 @@ services:
     );
     const b = await cli(['build', join(OUT, 'images.yaml'), '-o', OUT]);
     assert.equal(b.status, 0, `build failed:\n${b.stderr}`);
-    const m = JSON.parse(readFileSync(join(OUT, 'd2d-images.manifest.json'), 'utf8')) as { images: ImageRecord[] };
-    images = m.images;
-    files['expected-kernel'] = (m as unknown as { kernel: { version: string } }).kernel.version;
+    manifest = JSON.parse(readFileSync(join(OUT, 'd2d-images.manifest.json'), 'utf8')) as Manifest;
+    images = manifest.images;
+    files['expected-kernel'] = manifest.kernel.version;
     files.expect = images.flatMap((im) => im.tags.map((t) => `${t} ${im.id}`)).join('\n') + '\n';
     files['registry-tag'] = registryTag;
   });
@@ -129,9 +125,8 @@ services:
   });
 
   test('the manifest records each image, the registry one pinned by digest; the extra repository\'s package is in', () => {
-    const m = JSON.parse(readFileSync(join(OUT, 'd2d-images.manifest.json'), 'utf8')) as { packages: { name: string; version: string }[]; debian: { sources: string[] } };
-    assert.deepEqual(m.packages.find((p) => p.name === 'd2d-e2e-extra'), m.packages.find((p) => p.name === 'd2d-e2e-extra' && p.version === '1.0'));
-    assert.ok(m.packages.some((p) => p.name === 'd2d-e2e-extra'), 'package from the extra repository');
+    const m = manifest;
+    assert.equal(m.packages.find((p) => p.name === 'd2d-e2e-extra')?.version, '1.0', 'package from the extra repository, version 1.0');
     assert.ok(m.debian.sources.some((l) => l.includes(repoUri)), m.debian.sources.join('\n'));
     assert.deepEqual(images.map((i) => i.source), ['tarball', 'registry', 'debian']);
     for (const im of images) assert.match(im.id, /^sha256:[0-9a-f]{64}$/);
@@ -151,7 +146,7 @@ services:
     writeFileSync(join(drop, 'good.tar'), msgImage('d2d-e2e/dropin:1', 'from-dropin'));
     const good = readFileSync(join(OUT, 'reg-src.tar'));
     writeFileSync(join(drop, 'corrupt.tar'), good.subarray(0, Math.floor(good.length / 2)));
-    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', 'D2D-IMAGES', '-o', join(OUT, 'dropin.iso'), drop]);
+    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', DROPIN_LABEL, '-o', join(OUT, 'dropin.iso'), drop]);
     const hostPort = await freePort();
     const r = await testImageReport(join(OUT, 'd2d-images.iso'), {
       bootFrom: 'cdrom',
