@@ -122,6 +122,24 @@ export const FileSchema = z
   })
   .refine((f) => (f.content === undefined) !== (f.source === undefined), { message: 'give exactly one of content or source' });
 
+/** Paths the encrypted persistence volume keeps: bind-mounted from it at boot; everything else is factory-fresh. */
+const persistPath = absPath.refine((p) => !/^\/(proc|sys|dev|run|tmp)?\/?$/.test(p) && !p.split('/').includes('..') && !/\s/.test(p), {
+  message: 'must be a folder of the image (not /, /proc, /sys, /dev, /run or /tmp; no "..", no spaces)',
+});
+
+export const PersistenceSchema = z.strictObject({
+  enabled: z.boolean().describe('d2d-persist, d2d-install and the boot-time unlock of a LUKS volume labelled d2d-persist'),
+  data: z.array(persistPath).describe('folders kept on the volume and kept by "reset settings" (Docker data, homes, your files)'),
+  settings: z.array(persistPath).describe('folders kept on the volume but dropped by "reset settings" (configuration, generated secrets)'),
+  'pbkdf-memory': z
+    .number()
+    .int()
+    .min(16384)
+    .max(1048576)
+    .describe('KiB of RAM argon2id needs to unlock the volume; pinned (default 64 MiB) so a small machine can open it'),
+  wait: z.number().int().min(0).max(120).describe('seconds the boot waits for USB disks to appear before looking for the volume'),
+});
+
 /** A hook: an inline shell script, or a script file relative to the config file. Runs in the image's root (chroot) under /bin/sh -e. */
 export const HookSchema = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1).describe('script file, relative to the config file') })], {
   error: 'a hook is a shell script (text; use a YAML block "|" for several lines or a ": " inside) or {file: script.sh}',
@@ -218,6 +236,7 @@ export const ConfigSchema = z
     initramfs: InitramfsSchema,
     images: z.array(ImageSchema).describe('container images preloaded into the engine at boot'),
     services: z.array(ServiceSchema).describe('containers started at boot, from preloaded images'),
+    persistence: PersistenceSchema,
   })
   .superRefine((c, ctx) => {
     if (c.ssh.enabled && c.ssh.authorized_keys.length === 0) {
@@ -228,6 +247,18 @@ export const ConfigSchema = z
       if (names.has(sv.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `two services are named '${sv.name}'` });
       names.add(sv.name);
     });
+    const seen = new Map<string, string>();
+    for (const cls of ['data', 'settings'] as const) {
+      c.persistence[cls].forEach((p, i) => {
+        const norm = p.replace(/\/+$/, '');
+        const other = seen.get(norm);
+        if (other) ctx.addIssue({ code: 'custom', path: ['persistence', cls, i], message: `${p} is already listed in persistence.${other}` });
+        for (const [q, qc] of seen) {
+          if (norm.startsWith(q + '/') || q.startsWith(norm + '/')) ctx.addIssue({ code: 'custom', path: ['persistence', cls, i], message: `${p} and ${q} (persistence.${qc}) overlap: list only one of them` });
+        }
+        seen.set(norm, cls);
+      });
+    }
     if (c.initramfs.compression === 'xz' && c.initramfs.level > 9) {
       ctx.addIssue({ code: 'custom', path: ['initramfs', 'level'], message: 'xz levels are 1-9' });
     }

@@ -29,8 +29,11 @@ export function basePackages(c: Config): string[] {
     ...(c.keyboard !== 'us' ? ['kbd', 'console-data'] : []),
     // The remote API's CA and certificates are made on the machine at first boot.
     ...(c.docker['remote-api'].enabled ? ['openssl'] : []),
+    ...(c.persistence.enabled ? PERSISTENCE_PACKAGES : []),
   ];
 }
+
+const trimSlash = (p: string): string => p.replace(/\/+$/, '') || '/';
 
 export const needsTzdata = (tz: string): boolean => !['UTC', 'Etc/UTC'].includes(tz);
 export const needsLocales = (l: string): boolean => !['C', 'POSIX', 'C.UTF-8'].includes(l);
@@ -50,6 +53,8 @@ export interface BuildPlan {
   packages: string[];
   kernel: { source: KernelSource; modules: { required: string[]; optional: string[] } };
   rootfs: { hostname: string; daemonJson: Record<string, unknown>; remoteApi: { port: number; names: string[] } | null };
+  /** Encrypted persistence, install to disk and factory reset (docs/persistence.md); null when disabled. */
+  persistence: PersistencePlan | null;
   system: { timezone: string; locale: string; keyboard: string };
   ssh: Config['ssh'];
   files: Config['files'];
@@ -61,6 +66,16 @@ export interface BuildPlan {
   services: ServicePlan[];
   sourceDateEpoch: number;
 }
+
+export interface PersistencePlan {
+  data: string[];
+  settings: string[];
+  pbkdfMemoryKiB: number;
+  waitSeconds: number;
+}
+
+/** The packages d2d-persist, the boot-time unlock and d2d-install run on. */
+export const PERSISTENCE_PACKAGES = ['cryptsetup-bin', 'e2fsprogs', 'fdisk', 'dosfstools'];
 
 export interface PlanOptions {
   outDir: string;
@@ -82,6 +97,9 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon, remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
     system: { timezone: c.timezone, locale: c.locale, keyboard: c.keyboard },
+    persistence: c.persistence.enabled
+      ? { data: c.persistence.data.map(trimSlash), settings: c.persistence.settings.map(trimSlash), pbkdfMemoryKiB: c.persistence['pbkdf-memory'], waitSeconds: c.persistence.wait }
+      : null,
     ssh: c.ssh,
     files: c.files,
     hooks: c.hooks,
@@ -92,6 +110,13 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
         { id: 'default', title: `${c.name}`, cmdline },
         // Same system, kernel messages on: the entry to pick when a machine does not come up.
         { id: 'verbose', title: `${c.name} (verbose boot)`, cmdline: cmdline.replace(/(^|\s)quiet(?=\s|$)/g, ' ').trim() + ' loglevel=7 d2d.debug=1' },
+        // Persistence: one boot without it, and the factory reset that needs no passphrase to erase.
+        ...(c.persistence.enabled
+          ? [
+              { id: 'no-persistence', title: `${c.name} (without persistence)`, cmdline: `${cmdline} d2d.persist=off` },
+              { id: 'factory-reset', title: `${c.name}: restore factory defaults`, cmdline: `${cmdline} d2d.factory-reset` },
+            ]
+          : []),
         ...c.boot.entries.map((e, i) => ({ id: `extra-${i + 1}`, title: e.title, cmdline: e.cmdline.trim() })),
       ],
     },

@@ -3,7 +3,7 @@
 import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
-import { earlyConfig, grubCfg, grubMkimageArgv } from '../tools/grub.js';
+import { BOOT_IMG, earlyConfig, grubCfg, grubHead, grubMenu, grubMkimageArgv } from '../tools/grub.js';
 import type { Context } from '../context.js';
 
 /** A FAT volume serial derived from SOURCE_DATE_EPOCH (mkfs.fat would use the clock). */
@@ -41,5 +41,22 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
   await run(['mmd', '-i', esp, '::/EFI', '::/EFI/BOOT'], { log: logFile, env });
   await run(['mcopy', '-m', '-i', esp, efiBin, '::/EFI/BOOT/BOOTX64.EFI'], { log: logFile, env });
   copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
+  if (p.persistence) await installAssets(ctx, logFile);
   return { stamp };
+}
+
+/** The ISO's d2d/install: what d2d-install puts on a disk besides the kernel and initrd. */
+export const INSTALL_DIR = 'd2d/install';
+
+async function installAssets(ctx: Context, logFile: string): Promise<void> {
+  const p = ctx.plan;
+  const dir = join(ctx.ws.isoRoot, INSTALL_DIR);
+  mkdirSync(dir, { recursive: true });
+  await run(grubMkimageArgv({ target: 'bios-disk', output: join(dir, 'core.img') }), { log: logFile });
+  await run(grubMkimageArgv({ target: 'efi-disk', output: join(dir, 'bootx64.efi') }), { log: logFile });
+  copyFileSync(BOOT_IMG, join(dir, 'boot.img'));
+  writeFileSync(join(dir, 'grub-head.cfg'), grubHead(p.boot.timeout));
+  // @DIR@: the slot on the disk (/d2d/current or /d2d/previous), filled in by d2d-install.
+  writeFileSync(join(dir, 'menu.cfg'), grubMenu(p.boot.entries, '@DIR@/vmlinuz', '@DIR@/initrd.img'));
+  writeFileSync(join(dir, 'build'), `BUILD=${p.configHash}\nNAME=${p.name}\nDATE=${new Date(p.sourceDateEpoch * 1000).toISOString()}\n`);
 }

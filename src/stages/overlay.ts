@@ -54,6 +54,12 @@ export async function applyOverlay(ctx: Context, root: string, logFile: string):
   // Where the boot finds the preloaded images (docs/images.md): the medium's label and this build's id.
   if (p.images.length > 0) w('etc/d2d/boot-images', `LABEL=${p.iso.volid}\nBUILD=${p.configHash}\nCOUNT=${p.images.length}\n`);
   if (p.rootfs.remoteApi) w('etc/d2d/remote-api', `PORT=${p.rootfs.remoteApi.port}\nNAMES="${p.rootfs.remoteApi.names.join(' ')}"\n`);
+  if (p.persistence) {
+    const q = p.persistence;
+    // Read by the boot-time unlock, d2d-persist and d2d-install (docs/persistence.md).
+    w('etc/d2d/persist.conf', [`DATA="${q.data.join(' ')}"`, `SETTINGS="${q.settings.join(' ')}"`, `PBKDF_MEMORY=${q.pbkdfMemoryKiB}`, `WAIT=${q.waitSeconds}`, `VOLID=${p.iso.volid}`, `BUILD=${p.configHash}`, `NAME=${p.name}`, ''].join('\n'));
+    for (const d of [...q.data, ...q.settings]) mkdirSync(join(root, d), { recursive: true });
+  }
   for (const sv of p.services) w(`etc/d2d/services/${sv.file}`, serviceScript(sv));
   writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
 }

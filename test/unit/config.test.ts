@@ -76,6 +76,20 @@ test('cross-field rule: xz level above 9', () => {
   assert.match(p[0]!.message, /xz levels are 1-9/);
 });
 
+test('persistence paths: system folders, overlaps and repeats are named at their line', () => {
+  let p = problems('persistence:\n  data:\n    - /proc\n');
+  assert.equal(p[0]!.path, 'persistence.data.4');
+  assert.equal(p[0]!.line, 3);
+  assert.match(p[0]!.message, /not \/, \/proc/);
+  p = problems('persistence:\n  settings:\n    - /var/lib/docker/volumes\n');
+  assert.equal(p[0]!.path, 'persistence.settings.4');
+  assert.match(p[0]!.message, /\/var\/lib\/docker\/volumes and \/var\/lib\/docker \(persistence\.data\) overlap/);
+  p = problems('persistence:\n  settings: [/home]\n');
+  assert.match(p[0]!.message, /\/home is already listed in persistence\.data/);
+  p = problems('persistence:\n  pbkdf-memory: 1024\n');
+  assert.equal(p[0]!.path, 'persistence.pbkdf-memory');
+});
+
 test('YAML syntax error has a line', () => {
   const p = problems('name: a\nboot: [1, 2\n');
   assert.equal(p[0]!.line, 3, 'the flow sequence is still open at the end of the text');

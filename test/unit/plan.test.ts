@@ -23,9 +23,23 @@ test('default plan: artifacts, packages, module sets', () => {
 
 test('boot entries: default and verbose share the command line', () => {
   const p = plan();
-  assert.equal(p.boot.entries.length, 2);
+  assert.deepEqual(p.boot.entries.map((e) => e.id), ['default', 'verbose', 'no-persistence', 'factory-reset']);
   assert.equal(p.boot.entries[0]!.cmdline, 'console=tty0 console=ttyS0,115200 quiet');
   assert.equal(p.boot.entries[1]!.cmdline, 'console=tty0 console=ttyS0,115200 loglevel=7 d2d.debug=1');
+  assert.equal(p.boot.entries[2]!.cmdline, 'console=tty0 console=ttyS0,115200 quiet d2d.persist=off');
+  assert.equal(p.boot.entries[3]!.cmdline, 'console=tty0 console=ttyS0,115200 quiet d2d.factory-reset');
+});
+
+test('persistence: on by default with its packages and paths; off removes them and their boot entries', () => {
+  const on = plan('persistence:\n  data: [/srv/www/]\n');
+  assert.ok(['cryptsetup-bin', 'e2fsprogs', 'fdisk', 'dosfstools'].every((x) => on.packages.includes(x)));
+  assert.deepEqual(on.persistence?.data, ['/var/lib/docker', '/var/lib/containerd', '/home', '/data', '/srv/www']);
+  assert.deepEqual(on.persistence?.settings, ['/root', '/etc/docker', '/etc/ssh', '/var/lib/d2d/tls']);
+  assert.equal(on.persistence?.pbkdfMemoryKiB, 65536);
+  const off = plan('persistence:\n  enabled: false\n');
+  assert.equal(off.persistence, null);
+  assert.ok(!off.packages.includes('cryptsetup-bin'));
+  assert.deepEqual(off.boot.entries.map((e) => e.id), ['default', 'verbose']);
 });
 
 test('zstd compression brings zstd into the image for stage 1', () => {
@@ -45,7 +59,7 @@ test('user packages and modules are added, not duplicated', () => {
 test('extra boot entries follow the built-in ones, in order', () => {
   const p = plan('boot:\n  entries:\n    - title: serial only\n      cmdline: " console=ttyS0 "\n    - title: "two"\n      cmdline: quiet\n');
   assert.deepEqual(
-    p.boot.entries.slice(2),
+    p.boot.entries.slice(4),
     [
       { id: 'extra-1', title: 'serial only', cmdline: 'console=ttyS0' },
       { id: 'extra-2', title: 'two', cmdline: 'quiet' },
