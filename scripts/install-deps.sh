@@ -12,7 +12,8 @@ apt-get install -y -q --no-install-recommends \
 	mmdebstrap debian-archive-keyring uidmap kmod cpio xz-utils zstd \
 	grub-common grub-pc-bin grub-efi-amd64-bin dosfstools mtools xorriso skopeo \
 	qemu-system-x86 qemu-utils ovmf busybox-static \
-	shellcheck ca-certificates openssh-client docker-registry docker.io
+	shellcheck ca-certificates openssh-client docker-registry docker.io \
+	fdisk cryptsetup-bin
 # Node.js >= 20.19: Debian 13 ships it; on Debian 12 use the machine's Node 20.
 if ! command -v node >/dev/null 2>&1; then
 	apt-get install -y -q --no-install-recommends nodejs npm

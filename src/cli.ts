@@ -5,6 +5,7 @@ import { doctor } from './commands/doctor.js';
 import { buildInDocker } from './commands/indocker.js';
 import { runVm } from './commands/run.js';
 import { testImage } from './commands/test.js';
+import { install } from './commands/install.js';
 import { loadConfig } from './config/load.js';
 import { jsonSchema } from './config/schema.js';
 import { setVerbose } from './tools/exec.js';
@@ -94,6 +95,25 @@ vmOptions(program.command('run'))
   .option('--display', 'open a QEMU window too')
   .action(async (image: string, o: Record<string, unknown>) => {
     setExit(await runVm(image, o));
+  });
+
+program
+  .command('install')
+  .description('install an image to a disk or disk image file (GPT, BIOS + UEFI), or upgrade an install keeping the old build as a fallback')
+  .argument('<image>', 'NAME.iso')
+  .requiredOption('--disk <disk>', 'the whole disk (/dev/sdX) or a disk image file')
+  .option('--size <size>', 'create the disk image file with this size, e.g. 8G')
+  .option('--encrypt', 'also make the encrypted persistence partition (passphrase asked twice)')
+  .option('--passphrase-file <file>', 'read the new passphrase from this file (scripts)')
+  .option('--recovery-key', 'also add a random recovery key (printed once)')
+  .option('--esp-size <MiB>', 'size of the EFI system partition (room for two builds)', '512')
+  .option('--persist-size <size>', 'size of the persistence partition (default: the rest of the disk)')
+  .option('--yes', 'do not ask for the typed confirmation before erasing the disk')
+  .option('-m, --memory <MiB>', 'memory of the installer VM', '1024')
+  .option('--accel <accel>', 'kvm, tcg or auto', 'auto')
+  .option('--console-log <file>', 'write the installer VM\'s console to this file')
+  .action(async (image: string, o: Record<string, unknown>) => {
+    setExit(await install(image, o as unknown as Parameters<typeof install>[1]));
   });
 
 vmOptions(program.command('test'))

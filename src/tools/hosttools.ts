@@ -7,7 +7,7 @@ export interface HostTool {
   purpose: string;
   /** A file that must exist besides the executable (e.g. firmware, GRUB modules). */
   file?: string;
-  needed: 'build' | 'vm' | 'test' | 'docker';
+  needed: 'build' | 'vm' | 'test' | 'docker' | 'install';
 }
 
 export const HOST_TOOLS: readonly HostTool[] = [
@@ -28,6 +28,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'qemu-system-x86_64', pkg: 'qemu-system-x86', purpose: 'boots images (run, test)', needed: 'vm' },
   { tool: 'qemu-img', pkg: 'qemu-utils', purpose: 'creates disk images for tests', needed: 'vm' },
   { tool: 'qemu-system-x86_64', pkg: 'ovmf', purpose: 'UEFI firmware for QEMU', file: '/usr/share/OVMF/OVMF_CODE_4M.fd', needed: 'vm' },
+  { tool: 'xorriso', pkg: 'xorriso', purpose: 'reads the kernel and initrd out of the ISO (install)', needed: 'install' },
+  { tool: 'sfdisk', pkg: 'fdisk', purpose: 'reads the target disk\'s partitions (install)', needed: 'install' },
+  { tool: 'cryptsetup', pkg: 'cryptsetup-bin', purpose: 'the persistence scripts\' tests on loop devices', needed: 'test' },
   // Only `build --in-docker` needs it (then it is the only host tool the build needs); doctor does not count it.
   { tool: 'docker', pkg: 'docker.io', purpose: 'build --in-docker runs the build in a container', needed: 'docker' },
   { tool: 'busybox', pkg: 'busybox-static', purpose: 'the test container image', file: '/bin/busybox', needed: 'test' },

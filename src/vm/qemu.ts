@@ -17,7 +17,7 @@ export interface VmSpec {
     | { kind: 'cdrom' | 'usb' | 'disk'; image: string; writable?: boolean }
     | { kind: 'kernel'; kernel: string; initrd: string; append: string; /** more initrds (NAME.images), loaded after `initrd` as a boot loader would */ extraInitrds?: string[] };
   /** Extra disks, attached as virtio block devices, in order. */
-  disks?: { file: string; readonly?: boolean; format?: 'raw' | 'qcow2' }[];
+  disks?: { file: string; readonly?: boolean; format?: 'raw' | 'qcow2'; /** the guest reads it in /sys/block/vdX/serial */ serial?: string; /** attach as a USB stick instead */ usb?: boolean }[];
   /** Serial console: 'stdio' (pipes or terminal), or 'mon:stdio' for an interactive run. */
   serial: 'stdio' | 'mon:stdio';
   /** QMP socket path (screendump, send-key, quit). */
@@ -40,6 +40,7 @@ export function qemuArgv(s: VmSpec): string[] {
     a.push('-drive', `if=pflash,format=raw,unit=1,file=${s.ovmfVars}`);
   }
   const b = s.boot;
+  if ((b.kind === 'usb') || (s.disks ?? []).some((d) => d.usb)) a.push('-device', 'qemu-xhci,id=xhci');
   if (b.kind === 'kernel') {
     if (b.extraInitrds?.length) throw new Error('QEMU takes one -initrd: concatenate the extra initrds first (Machine.start does)');
     a.push('-kernel', b.kernel, '-initrd', b.initrd, '-append', b.append);
@@ -49,12 +50,13 @@ export function qemuArgv(s: VmSpec): string[] {
     const media = b.kind === 'cdrom' ? ',media=cdrom' : '';
     a.push('-drive', `if=none,id=boot,format=raw,file=${b.image}${media}${ro}`);
     if (b.kind === 'cdrom') a.push('-device', 'ide-cd,drive=boot,bootindex=0');
-    else if (b.kind === 'usb') a.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=boot,removable=on,bootindex=0');
+    else if (b.kind === 'usb') a.push('-device', 'usb-storage,bus=xhci.0,drive=boot,removable=on,bootindex=0');
     else a.push('-device', 'virtio-blk-pci,drive=boot,bootindex=0');
   }
   (s.disks ?? []).forEach((d, i) => {
     a.push('-drive', `if=none,id=disk${i},format=${d.format ?? 'raw'},file=${d.file}${d.readonly ? ',readonly=on' : ''}`);
-    a.push('-device', `virtio-blk-pci,drive=disk${i}`);
+    if (d.usb) a.push('-device', `usb-storage,bus=xhci.0,drive=disk${i},removable=on${d.serial ? `,serial=${d.serial}` : ''}`);
+    else a.push('-device', `virtio-blk-pci,drive=disk${i}${d.serial ? `,serial=${d.serial}` : ''}`);
   });
   const fwd = (s.network.forwards ?? []).map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
   a.push('-netdev', `user,id=net0${s.network.restrict ? ',restrict=on' : ''}${fwd}`, '-device', 'virtio-net-pci,netdev=net0');

@@ -63,3 +63,15 @@ first_wired_nic() {
 	done
 	return 1
 }
+
+# label_devices LABEL: the devices with a file system labelled LABEL, including
+# whole disks that also carry a partition table: a hybrid ISO written to a USB
+# stick, which blkid's normal scan leaves out.
+label_devices() {
+	blkid -c /dev/null -o device -t LABEL="$1" 2>/dev/null
+	for ld_b in /sys/class/block/*; do
+		[ -e "$ld_b/partition" ] && continue
+		case ${ld_b##*/} in loop* | ram* | dm-* | zram*) continue ;; esac
+		[ "$(blkid -p -o value -s LABEL "/dev/${ld_b##*/}" 2>/dev/null)" = "$1" ] && echo "/dev/${ld_b##*/}"
+	done
+}

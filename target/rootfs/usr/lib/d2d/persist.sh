@@ -6,6 +6,9 @@
 # `debian2docker install` checks a passphrase with passphrase_problem).
 # See docs/persistence.md.
 
+# shellcheck source=target/rootfs/usr/lib/d2d/lib.sh
+. "${D2D_LIB:-/usr/lib/d2d}/lib.sh"
+
 PERSIST_LABEL=d2d-persist  # LUKS2 label and GPT partition name
 PERSIST_MAPPER=d2d-persist # /dev/mapper/d2d-persist when unlocked
 PERSIST_FS_LABEL=d2d-data  # the ext4 inside
@@ -75,7 +78,7 @@ new_passphrase() {
 		printf '%s' "$np_p"
 		return 0
 	fi
-	[ -t 0 ] || [ -c /dev/tty ] || die "no terminal to ask for a passphrase on: use --passphrase-file FILE"
+	has_tty || die "no terminal to ask for a passphrase on: use --passphrase-file FILE"
 	np_try=0
 	while [ $np_try -lt 3 ]; do
 		np_try=$((np_try + 1))
@@ -96,10 +99,15 @@ new_passphrase() {
 	die "no passphrase set"
 }
 
+# has_tty: is there a terminal to ask on? (/dev/tty exists even without one.)
+has_tty() {
+	(: </dev/tty) 2>/dev/null
+}
+
 # confirm WORD WHAT: unless YES=1, the user must type WORD to go on.
 confirm() {
 	[ "${YES:-0}" = 1 ] && return 0
-	[ -c /dev/tty ] || die "$2 needs a typed confirmation, and there is no terminal: add --yes"
+	has_tty || die "$2 needs a typed confirmation, and there is no terminal: add --yes"
 	printf 'This will %s.\nType %s to go on: ' "$2" "$1" >/dev/tty
 	cf_a=
 	IFS= read -r cf_a </dev/tty || :
@@ -165,6 +173,14 @@ part_dev() {
 	esac
 }
 
+# reread DISK: make the kernel see DISK's new partition table (partx also
+# works where a re-read is refused, and on loop devices).
+reread() {
+	blockdev --rereadpt "$1" 2>/dev/null
+	partx -u "$1" 2>/dev/null
+	partx -a "$1" 2>/dev/null || :
+}
+
 # wait_dev DEV: wait up to 10 s for a device node to appear.
 wait_dev() {
 	wd_n=0
@@ -224,7 +240,7 @@ boot_medium_dev() {
 	[ -n "$VOLID" ] || return 1
 	bm_m=/run/d2d/probe.$$
 	mkdir -p "$bm_m"
-	for bm_d in $(blkid -c /dev/null -o device -t LABEL="$VOLID" 2>/dev/null); do
+	for bm_d in $(label_devices "$VOLID" | sort -u); do
 		mount -o ro "$bm_d" "$bm_m" 2>/dev/null || continue
 		if mounted_stamp "$bm_m"; then
 			umount "$bm_m"
@@ -243,7 +259,7 @@ boot_medium_dev() {
 installed_esp() {
 	ie_m=/run/d2d/probe-esp.$$
 	mkdir -p "$ie_m"
-	for ie_d in $(blkid -c /dev/null -o device -t LABEL="$ESP_LABEL" 2>/dev/null); do
+	for ie_d in $(label_devices "$ESP_LABEL" | sort -u); do
 		mount -o ro "$ie_d" "$ie_m" 2>/dev/null || continue
 		if grep -qsx "BUILD=$BUILD" "$ie_m/d2d/current/build" "$ie_m/d2d/previous/build"; then
 			umount "$ie_m"
