@@ -6,9 +6,10 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestDisk, TEST_IMAGE_TAG, TEST_LABEL } from '../../src/vm/testdisk.js';
+import { TARGET_DIR } from '../../src/paths.js';
 import { cli, E2E_DIR, SKIP } from './helpers.js';
 import { Session } from '../support/vmsession.js';
 
@@ -30,6 +31,8 @@ const CONFIG = (name: string, generation: number): string =>
   ].join('\n');
 
 async function build(name: string, generation: number): Promise<void> {
+  // Working on these tests: D2D_E2E_REUSE=1 keeps the images of the last run.
+  if (process.env.D2D_E2E_REUSE === '1' && existsSync(join(OUT, `${name}.iso`))) return;
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.yaml'), CONFIG(name, generation));
@@ -52,8 +55,9 @@ const mountTestDisk = `mkdir -p /mnt/t; mountpoint -q /mnt/t || mount -o ro "$(b
 
 describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => {
   before(async () => {
-    rmSync(OUT, { recursive: true, force: true });
+    if (process.env.D2D_E2E_REUSE !== '1') rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
+    rmSync(LOG, { force: true });
     await build('d2d-persist', 1);
     await makeTestDisk(TESTDISK);
   }, { timeout: 40 * 60000 });
@@ -76,16 +80,16 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       await s.waitFor(/Too weak: it has 5 characters/);
       await s.answer(/New passphrase: /, PASS);
       await s.answer(/Again: /, PASS);
-      await s.waitFor(/Persistence created on (\/dev\/sd[a-z]3)/, 600000);
-      const rk = (await s.waitFor(/\n\s+([a-z2-9]{5}(-[a-z2-9]{5}){7})\s/))[1]!;
+      const rk = (await s.waitFor(/\n\s+([a-z2-9]{5}(-[a-z2-9]{5}){7})\s/, 600000))[1]!;
+      await s.waitFor(/Persistence created on (\/dev\/sd[a-z][0-9])/);
       const st = await s.try('d2d-persist status');
       assert.equal(st.status, 1, st.output);
-      assert.match(st.output, /not active \(found, locked: \/dev\/sd[a-z]3/);
+      assert.match(st.output, /not active \(found, locked: \/dev\/sd[a-z][0-9]/);
       // The recovery key opens it too (a second key slot).
       await s.sh(`printf '%s' '${rk}' | cryptsetup open --test-passphrase --key-file - "$(blkid -L d2d-persist)"`);
       await s.off();
     } finally {
-      s.kill();
+      await s.pullPlug();
     }
     // The stick's image part is untouched: the ISO 9660 file system, byte for byte.
     const stickHead = Buffer.alloc(isoBytes.length);
@@ -106,13 +110,13 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       await s.sh(`docker volume create keepvol && docker run --rm -v keepvol:/v ${TEST_IMAGE_TAG} sh -c 'echo in-a-volume > /v/x'`, 300000);
       await s.sh('echo root-file > /root/r.txt && echo home-file > /home/h.txt && echo data-file > /data/d.txt && echo a-setting > /etc/docker/d2d-test-setting && sync');
       const st = await s.sh('d2d-persist status');
-      assert.match(st, /persistence: active on \/dev\/sd[a-z]3/);
+      assert.match(st, /persistence: active on \/dev\/sd[a-z][0-9]/);
       assert.match(st, /data\s+\/var\/lib\/docker\s+persisted/);
       assert.match(st, /settings\s+\/root\s+persisted/);
       assert.match(st, /key slots in use: 2/);
       await s.off();
     } finally {
-      s.kill();
+      await s.pullPlug();
     }
 
     // Boot 3: everything is there. Then ask for a settings reset.
@@ -128,7 +132,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       assert.match(await s.sh('d2d-persist reset-settings --yes'), /reset at the next boot/);
       await s.off();
     } finally {
-      s.kill();
+      await s.pullPlug();
     }
 
     // Boot 4: the settings are gone, the Docker data and files stay.
@@ -142,7 +146,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       await s.sh(`docker image inspect ${TEST_IMAGE_TAG} >/dev/null`);
       await s.off();
     } finally {
-      s.kill();
+      await s.pullPlug();
     }
 
     // Boot 5: an empty passphrase boots the factory-fresh system.
@@ -156,7 +160,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       assert.notEqual(r.status, 0, 'no preloaded test image without persistence');
       await s.off();
     } finally {
-      s.kill();
+      await s.pullPlug();
     }
 
     // Boot 6: the boot menu's "restore factory defaults", ERASE. No passphrase asked.
@@ -173,12 +177,12 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       await new Promise((r) => setTimeout(r, 300));
       s.keys('\r');
       await s.answer(/or press Enter to boot without changes: /, 'ERASE');
-      part = (await s.waitFor(/persistence: (\/dev\/sd[a-z]3) erased; no LUKS header is left/))[1]!;
+      part = (await s.waitFor(/persistence: (\/dev\/sd[a-z][0-9]) erased; no LUKS header is left/))[1]!;
       const r = await s.try(`cryptsetup isLuks ${part}`);
       assert.notEqual(r.status, 0, 'no LUKS header on the partition (guest)');
       await s.off();
     } finally {
-      s.kill();
+      await s.pullPlug();
     }
     // From the host: no LUKS header, nothing blkid recognises, the header area is zeros.
     const pt = JSON.parse(execFileSync('sfdisk', ['--json', stick], { encoding: 'utf8' })) as { partitiontable: { sectorsize?: number; partitions: { start: number; name?: string }[] } };
@@ -197,5 +201,122 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       /* exit 2: nothing found */
     }
     assert.doesNotMatch(probed, /crypto_LUKS/);
+  });
+
+  test('power cut: 5 times the plug is pulled while the guest writes and syncs; every synced write survives and the file system checks clean', { timeout: 60 * 60000 }, async () => {
+    // The volume is made on the host, with the image's own d2d-persist on a loop device.
+    const disk = join(OUT, 'powercut.img');
+    writeFileSync(disk, '');
+    truncateSync(disk, 256 * 2 ** 20);
+    const passFile = join(OUT, 'pass');
+    writeFileSync(passFile, PASS);
+    const loop = execFileSync('losetup', ['--find', '--show', disk], { encoding: 'utf8' }).trim();
+    try {
+      const conf = join(OUT, 'persist.conf');
+      writeFileSync(conf, 'PBKDF_MEMORY=32768\n');
+      execFileSync('env', [`D2D_LIB=${join(TARGET_DIR, 'rootfs/usr/lib/d2d')}`, `PERSIST_CONF=${conf}`, 'setsid', '-w', 'sh', join(TARGET_DIR, 'rootfs/usr/sbin/d2d-persist'), 'create', '--device', loop, '--passphrase-file', passFile, '--yes'], { stdio: 'pipe' });
+    } finally {
+      execFileSync('losetup', ['-d', loop]);
+    }
+    const kernel = { kind: 'kernel' as const, kernel: join(OUT, 'd2d-persist.kernel'), initrd: join(OUT, 'd2d-persist.initrd') };
+    const append = 'console=tty0 console=ttyS0,115200 quiet';
+    const writer = (round: number): string =>
+      `cat >/run/writer.sh <<'EOF'\nmkdir -p /data/pc; i=0\nwhile :; do i=$((i+1)); f=/data/pc/r${round}-$i; yes "r${round}-i$i" | head -c 65536 >"$f.tmp" && mv "$f.tmp" "$f" && sync && echo "D2D-SYNCED ${round} $i" >/dev/ttyS0; done\nEOF\nsetsid sh /run/writer.sh >/dev/null 2>&1 </dev/null &`;
+    const verify = (round: number, n: number): string =>
+      `i=1; while [ $i -le ${n} ]; do f=/data/pc/r${round}-$i; [ "$(yes "r${round}-i$i" | head -c 65536 | sha256sum)" = "$(sha256sum <"$f")" ] || { echo "BAD $f"; exit 1; }; i=$((i+1)); done; echo verified ${n}`;
+    let synced = 0;
+    for (let round = 0; round <= 5; round++) {
+      const s = Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, `power cut: round ${round}`);
+      try {
+        await unlock(s);
+        if (round > 0) {
+          const fsck = (await s.waitFor(/persistence: file system check: (clean|repaired \(e2fsck exit \d\))/))[1]!;
+          assert.ok(fsck === 'clean' || /exit 1/.test(fsck), `after power cut ${round}: ${fsck}`);
+          assert.match(await s.sh(verify(round - 1, synced), 300000), new RegExp(`verified ${synced}`));
+        }
+        if (round === 5) {
+          await s.off();
+          break;
+        }
+        await s.sh(writer(round));
+        await s.waitFor(new RegExp(`D2D-SYNCED ${round} 12\\b`), 300000);
+        await s.pullPlug();
+        const seen = [...s.m.console.transcript.matchAll(new RegExp(`D2D-SYNCED ${round} (\\d+)`, 'g'))].map((x) => Number(x[1]));
+        synced = Math.max(...seen);
+      } finally {
+        await s.pullPlug();
+      }
+    }
+    // Last: a full, read-only check of the file system after the cuts, with the volume opened by hand.
+    const s = Session.start({ boot: { ...kernel, append: `${append} d2d.persist=off` }, firmware: 'bios', disks: [{ file: disk }] }, LOG, 'power cut: full check');
+    try {
+      await s.waitFor(/persistence: off for this boot/);
+      await s.sh(`printf '%s' '${PASS}' | cryptsetup open --key-file - "$(blkid -L d2d-persist)" pc`, 300000);
+      const r = await s.try('e2fsck -f -n /dev/mapper/pc', 300000);
+      assert.equal(r.status, 0, `e2fsck -f -n after 5 power cuts:\n${r.output}`);
+      await s.off();
+    } finally {
+      await s.pullPlug();
+    }
+  });
+
+  test('install to a disk image: BIOS boot with persistence; upgrade to a newer build, UEFI boots it; the fallback entry boots the old one', { timeout: 60 * 60000 }, async () => {
+    await build('d2d-persist-new', 2);
+    const disk = join(OUT, 'disk.img');
+    const passFile = join(OUT, 'pass');
+    writeFileSync(passFile, PASS);
+    // No terminal and no --yes: refused before anything is written.
+    let r = await cli(['install', OLD, '--disk', disk, '--size', '2G', '--encrypt', '--passphrase-file', passFile], { quiet: true });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /needs a terminal to ask on/);
+    assert.deepEqual(execFileSync('sh', ['-c', `tr -d '\\0' <${disk} | wc -c`], { encoding: 'utf8' }).trim(), '0', 'the new disk image was not written');
+    rmSync(disk);
+    r = await cli(['install', OLD, '--disk', disk, '--size', '2G', '--encrypt', '--passphrase-file', passFile, '--yes', '--console-log', join(OUT, 'install1.log')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Installed d2d-persist \([0-9a-f]+\) on \/dev\/vd[a-z]: boots with BIOS and UEFI, with encrypted persistence/);
+    const names = (JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })) as { partitiontable: { partitions: { name?: string }[] } }).partitiontable.partitions.map((p) => p.name);
+    assert.deepEqual(names, ['d2d-esp', 'd2d-bios', 'd2d-persist']);
+
+    const boot = (firmware: 'bios' | 'uefi', title: string): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title);
+    let s = boot('bios', 'install: BIOS, first boot');
+    try {
+      await unlock(s);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1');
+      await s.sh('echo installed-data > /data/inst.txt && sync');
+      await s.off();
+    } finally {
+      await s.pullPlug();
+    }
+
+    r = await cli(['install', NEW, '--disk', disk, '--console-log', join(OUT, 'install2.log')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Upgrading the install on \/dev\/vd[a-z]: [0-9a-f]+ -> [0-9a-f]+; the current build stays as a fallback entry/);
+
+    s = boot('uefi', 'install: UEFI, upgraded');
+    try {
+      await unlock(s);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '2', 'the newer build boots by default');
+      assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data', 'persistence survived the upgrade');
+      await s.off();
+    } finally {
+      await s.pullPlug();
+    }
+
+    s = boot('bios', 'install: BIOS, fallback entry');
+    try {
+      await s.waitFor(/previous build/, 300000);
+      // The newer build's four entries come first; the fifth is the previous build's default.
+      for (let i = 0; i < 4; i++) {
+        s.keys('\x1b[B');
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      s.keys('\r');
+      await unlock(s);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1', 'the fallback entry boots the older build');
+      assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data');
+      await s.off();
+    } finally {
+      await s.pullPlug();
+    }
   });
 });

@@ -77,4 +77,10 @@ export class Session {
   kill(): void {
     this.m.kill();
   }
+
+  /** Pull the plug and wait until QEMU is gone (it holds a lock on its disk images). */
+  async pullPlug(): Promise<void> {
+    this.m.kill();
+    await this.m.exited;
+  }
 }

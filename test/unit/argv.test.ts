@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mmdebstrapArgv } from '../../src/tools/mmdebstrap.js';
 import { xorrisoArgv, isoDate } from '../../src/tools/xorriso.js';
+import { parseSize } from '../../src/commands/install.js';
 import { grubMkimageArgv, grubCfg, earlyConfig, BIOS_MODULES, EFI_MODULES } from '../../src/tools/grub.js';
 import { qemuArgv } from '../../src/vm/qemu.js';
 import { compressArgv } from '../../src/stages/pack.js';
@@ -60,6 +61,20 @@ test('grub-mkimage for BIOS and EFI', () => {
   assert.deepEqual(grubMkimageArgv({ target: 'efi', output: 'x.efi', earlyConfig: 'e.cfg' }), ['grub-mkimage', '-O', 'x86_64-efi', '-o', 'x.efi', '-p', '/boot/grub', '-c', 'e.cfg', ...EFI_MODULES]);
   assert.ok(BIOS_MODULES.includes('biosdisk') && !EFI_MODULES.includes('biosdisk'));
   assert.ok(EFI_MODULES.includes('efi_gop'));
+});
+
+test('grub-mkimage for a disk install: no embedded config; BIOS reads the ESP (first GPT partition) of its boot drive', () => {
+  assert.deepEqual(grubMkimageArgv({ target: 'bios-disk', output: 'core.img' }), ['grub-mkimage', '-O', 'i386-pc', '-o', 'core.img', '-p', '(,gpt1)/boot/grub', ...BIOS_MODULES]);
+  assert.deepEqual(grubMkimageArgv({ target: 'efi-disk', output: 'x.efi' }), ['grub-mkimage', '-O', 'x86_64-efi', '-o', 'x.efi', '-p', '/boot/grub', ...EFI_MODULES]);
+  for (const m of ['part_gpt', 'fat', 'configfile', 'test']) assert.ok(BIOS_MODULES.includes(m) && EFI_MODULES.includes(m), m);
+});
+
+test('install: sizes for --size', () => {
+  assert.equal(parseSize('8G'), 8 * 2 ** 30);
+  assert.equal(parseSize('512M'), 512 * 2 ** 20);
+  assert.equal(parseSize('2048'), 2048 * 2 ** 20);
+  assert.equal(parseSize('1GiB'), 2 ** 30);
+  assert.throws(() => parseSize('lots'), /--size must be a size such as 8G/);
 });
 
 test('grub.cfg: serial + console, timeout, one entry per boot entry', () => {
@@ -127,6 +142,13 @@ test('qemu: UEFI USB stick, forwards bound to 127.0.0.1, KVM uses host CPU', () 
   assert.ok(a.includes('user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22'));
   assert.ok(a.includes('unix:/t/qmp,server=on,wait=off'));
   assert.throws(() => qemuArgv({ accel: 'tcg', memoryMiB: 512, cpus: 1, firmware: 'uefi', boot: { kind: 'usb', image: 'a' }, serial: 'stdio', display: 'none', network: { restrict: true } }), /OVMF_VARS/);
+});
+
+test('qemu: extra disks with a serial number, or as a USB stick on the xHCI controller', () => {
+  const a = qemuArgv({ accel: 'tcg', memoryMiB: 768, cpus: 2, firmware: 'bios', boot: { kind: 'cdrom', image: 'x.iso' }, disks: [{ file: 't.img', serial: 'd2d-target' }, { file: 'u.img', usb: true }], serial: 'stdio', display: 'none', network: { restrict: true } });
+  assert.ok(a.includes('virtio-blk-pci,drive=disk0,serial=d2d-target'));
+  assert.ok(a.includes('usb-storage,bus=xhci.0,drive=disk1,removable=on'));
+  assert.equal(a.filter((x) => x === 'qemu-xhci,id=xhci').length, 1);
 });
 
 test('qemu: network boot with kernel and initrd', () => {
