@@ -53,8 +53,8 @@ export async function partitionNames(disk: string): Promise<string[]> {
 
 /** Why the image's own rules find a passphrase too weak ('' when fine): persist.sh's passphrase_problem. */
 export async function passphraseProblem(p: string): Promise<string> {
-  const lib = join(TARGET_DIR, 'rootfs/usr/lib/d2d/persist.sh');
-  const r = await run(['sh', '-c', '. "$0"; p=$(cat); passphrase_problem "$p"', lib], { input: p, capture: true, env: { PERSIST_CONF: '/dev/null' } });
+  const lib = join(TARGET_DIR, 'rootfs/usr/lib/d2d');
+  const r = await run(['sh', '-c', '. "$D2D_LIB/persist.sh"; p=$(cat); passphrase_problem "$p"'], { input: p, capture: true, env: { PERSIST_CONF: '/dev/null', D2D_LIB: lib } });
   return r.stdout.trim();
 }
 

@@ -14,7 +14,7 @@ export const DOCKER_MODULES = [
 /** Storage: disks, CD, USB sticks, SD cards and the file systems on them. */
 export const STORAGE_MODULES = [
   'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'ata_generic', 'nvme', 'usb_storage', 'uas',
-  'sd_mod', 'sr_mod', 'isofs', 'vfat', 'nls_cp437', 'nls_iso8859_1', 'nls_utf8', 'ext4', 'xhci_pci', 'ehci_pci',
+  'sd_mod', 'sr_mod', 'isofs', 'vfat', 'nls_cp437', 'nls_iso8859_1', 'nls_utf8', 'nls_ascii', 'ext4', 'xhci_pci', 'ehci_pci',
   'ohci_pci', 'uhci_hcd', 'sdhci_pci', 'mmc_block', 'loop', 'dm_mod', 'dm_crypt', 'efivarfs',
 ] as const;
 

@@ -40,14 +40,19 @@ async function build(name: string, generation: number): Promise<void> {
   assert.equal(r.status, 0, `build of ${name} failed:\n${r.stderr}`);
 }
 
-/** Unlock at the boot prompt: the wrong passphrases first, then `pass`; waits until persistence is active. */
-async function unlock(s: Session, wrong: string[] = [], pass = PASS): Promise<void> {
+/**
+ * Unlock at the boot prompt: the wrong passphrases first, then `pass`; waits until persistence
+ * is active and returns the boot's console text up to there (the unlock's messages).
+ */
+async function unlock(s: Session, wrong: string[] = [], pass = PASS): Promise<string> {
+  const from = s.m.console.length;
   for (const [i, w] of wrong.entries()) {
     await s.answer(/Passphrase for \/dev\/\S+ \(empty: boot without persistence\): /, w);
     await s.waitFor(new RegExp(`persistence: wrong passphrase \\(${i + 1}\\)`), 180000);
   }
   await s.answer(/Passphrase for \/dev\/\S+ \(empty: boot without persistence\): /, pass);
   await s.waitFor(/d2d: persistence: active on \/dev\/\S+/, 300000);
+  return s.m.console.transcript.slice(from);
 }
 
 const waitDocker = 'n=0; until docker info >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 300 ] || exit 1; sleep 1; done';
@@ -102,8 +107,8 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     // Boot 2: three wrong passphrases, then the right one. Load and run a container, write files.
     s = Session.start(spec, LOG, 'stick 2: unlock, fill');
     try {
-      await unlock(s, ['wrong one', 'wrong two', 'wrong three']);
-      await s.waitFor(/persistence: first use of \/dev\/\S+: making its file system/);
+      const said = await unlock(s, ['wrong one', 'wrong two', 'wrong three']);
+      assert.match(said, /persistence: first use of \/dev\/\S+: making its file system/);
       await s.sh(waitDocker, 400000);
       await s.sh(`${mountTestDisk} && docker load -q -i /mnt/t/busybox.tar`, 300000);
       await s.sh(`docker run -d --name keeper --restart=always ${TEST_IMAGE_TAG} sleep 1000000`, 300000);
@@ -122,8 +127,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     // Boot 3: everything is there. Then ask for a settings reset.
     s = Session.start(spec, LOG, 'stick 3: all there; reset settings');
     try {
-      await unlock(s);
-      await s.waitFor(/persistence: file system check: clean/);
+      assert.match(await unlock(s), /persistence: file system check: clean/);
       await s.sh(waitDocker, 400000);
       assert.equal((await s.sh('cat /root/r.txt /home/h.txt /data/d.txt /etc/docker/d2d-test-setting')).trim(), 'root-file\nhome-file\ndata-file\na-setting');
       await s.sh(`docker image inspect ${TEST_IMAGE_TAG} >/dev/null`);
@@ -138,8 +142,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     // Boot 4: the settings are gone, the Docker data and files stay.
     s = Session.start(spec, LOG, 'stick 4: settings reset');
     try {
-      await unlock(s);
-      await s.waitFor(/persistence: settings reset to the factory defaults/);
+      assert.match(await unlock(s), /persistence: settings reset to the factory defaults/);
       await s.sh('test ! -e /root/r.txt && test ! -e /etc/docker/d2d-test-setting && test -f /etc/docker/daemon.json');
       assert.equal((await s.sh('cat /home/h.txt /data/d.txt')).trim(), 'home-file\ndata-file');
       await s.sh(waitDocker, 400000);
@@ -228,9 +231,9 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     for (let round = 0; round <= 5; round++) {
       const s = Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, `power cut: round ${round}`);
       try {
-        await unlock(s);
+        const said = await unlock(s);
         if (round > 0) {
-          const fsck = (await s.waitFor(/persistence: file system check: (clean|repaired \(e2fsck exit \d\))/))[1]!;
+          const fsck = /persistence: file system check: (clean|repaired \(e2fsck exit \d\))/.exec(said)?.[1] ?? `no check reported:\n${said}`;
           assert.ok(fsck === 'clean' || /exit 1/.test(fsck), `after power cut ${round}: ${fsck}`);
           assert.match(await s.sh(verify(round - 1, synced), 300000), new RegExp(`verified ${synced}`));
         }
@@ -263,6 +266,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
   test('install to a disk image: BIOS boot with persistence; upgrade to a newer build, UEFI boots it; the fallback entry boots the old one', { timeout: 60 * 60000 }, async () => {
     await build('d2d-persist-new', 2);
     const disk = join(OUT, 'disk.img');
+    rmSync(disk, { force: true });
     const passFile = join(OUT, 'pass');
     writeFileSync(passFile, PASS);
     // No terminal and no --yes: refused before anything is written.
