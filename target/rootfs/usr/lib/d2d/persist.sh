@@ -148,8 +148,12 @@ luks_erase() {
 }
 
 # find_volumes: the persistence volumes this machine has (LUKS, our label).
+# (LUKS2 label, or the GPT partition name d2d-persist gives the partitions it makes.)
 find_volumes() {
-	blkid -c /dev/null -o device -t LABEL="$PERSIST_LABEL" 2>/dev/null | while read -r fv_d; do
+	{
+		blkid -c /dev/null -o device -t LABEL="$PERSIST_LABEL"
+		blkid -c /dev/null -o device -t PARTLABEL="$PERSIST_LABEL"
+	} 2>/dev/null | sort -u | while read -r fv_d; do
 		cryptsetup isLuks "$fv_d" 2>/dev/null && echo "$fv_d"
 	done
 }
