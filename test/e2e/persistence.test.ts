@@ -55,7 +55,8 @@ async function unlock(s: Session, wrong: string[] = [], pass = PASS): Promise<st
   return s.m.console.transcript.slice(from);
 }
 
-const waitDocker = 'n=0; until docker info >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 300 ] || exit 1; sleep 1; done';
+// (Subshells: an `exit` must not end the guest's shell the harness types into.)
+const waitDocker = '(n=0; until docker info >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 300 ] || exit 1; sleep 1; done)';
 const mountTestDisk = `mkdir -p /mnt/t; mountpoint -q /mnt/t || mount -o ro "$(blkid -L ${TEST_LABEL})" /mnt/t`;
 
 describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => {
@@ -131,7 +132,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       await s.sh(waitDocker, 400000);
       assert.equal((await s.sh('cat /root/r.txt /home/h.txt /data/d.txt /etc/docker/d2d-test-setting')).trim(), 'root-file\nhome-file\ndata-file\na-setting');
       await s.sh(`docker image inspect ${TEST_IMAGE_TAG} >/dev/null`);
-      await s.sh(`n=0; until [ "$(docker inspect -f '{{.State.Running}}' keeper)" = true ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done`, 200000);
+      await s.sh(`(n=0; until [ "$(docker inspect -f '{{.State.Running}}' keeper)" = true ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done)`, 200000);
       assert.match(await s.sh(`docker run --rm -v keepvol:/v ${TEST_IMAGE_TAG} cat /v/x`, 300000), /in-a-volume/);
       assert.match(await s.sh('d2d-persist reset-settings --yes'), /reset at the next boot/);
       await s.off();
@@ -212,7 +213,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     const writer = (round: number): string =>
       `cat >/run/writer.sh <<'EOF'\nmkdir -p /data/pc; i=0\nwhile :; do i=$((i+1)); f=/data/pc/r${round}-$i; yes "r${round}-i$i" | head -c 65536 >"$f.tmp" && mv "$f.tmp" "$f" && sync && echo "D2D-SYNCED ${round} $i" >/dev/ttyS0; done\nEOF\n(setsid sh /run/writer.sh >/dev/null 2>&1 </dev/null &)`;
     const verify = (round: number, n: number): string =>
-      `i=1; while [ $i -le ${n} ]; do f=/data/pc/r${round}-$i; [ "$(yes "r${round}-i$i" | head -c 65536 | sha256sum)" = "$(sha256sum <"$f")" ] || { echo "BAD $f"; exit 1; }; i=$((i+1)); done; echo verified ${n}`;
+      `(i=1; while [ $i -le ${n} ]; do f=/data/pc/r${round}-$i; [ "$(yes "r${round}-i$i" | head -c 65536 | sha256sum)" = "$(sha256sum <"$f")" ] || { echo "BAD $f"; exit 1; }; i=$((i+1)); done; echo verified ${n})`;
     let synced = 0;
     for (let round = 0; round <= 5; round++) {
       const s = Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, `power cut: round ${round}`);
