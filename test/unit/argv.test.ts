@@ -89,7 +89,8 @@ test('grub.cfg: serial + console, timeout, one entry per boot entry', () => {
 });
 
 test('compression argv', () => {
-  assert.deepEqual(compressArgv('xz', 9, 'f'), ['xz', '-T0', '-9', '--check=crc32', '--keep', '--force', 'f']);
+  assert.deepEqual(compressArgv('xz', 9, 'f'), ['xz', '-T1', '--x86', '--lzma2=preset=9e,dict=128MiB', '--check=crc32', '--keep', '--force', 'f']);
+  assert.deepEqual(compressArgv('xz', 1, 'f'), ['xz', '-T1', '--x86', '--lzma2=preset=1', '--check=crc32', '--keep', '--force', 'f']);
   assert.deepEqual(compressArgv('zstd', 19, 'f'), ['zstd', '-q', '-T0', '-19', '--keep', '--force', 'f']);
 });
 

@@ -5,8 +5,8 @@ import { parseShowDepends } from '../../src/stages/modules.js';
 import { parseSimulatedInstalls, debFileName } from '../../src/tools/apt.js';
 import { parseDpkgQuery } from '../../src/stages/record.js';
 import { parseLdd } from '../../src/stages/stage1extras.js';
-import { keepPath, byteSort } from '../../src/stages/pack.js';
-import { initrdOrder } from '../../src/stages/initrd.js';
+import { archiveOrder, keepPath, byteSort } from '../../src/stages/pack.js';
+import { initrdSegments } from '../../src/stages/initrd.js';
 import { lockRoot } from '../../src/stages/overlay.js';
 import { diagnoseApt } from '../../src/stages/rootfs.js';
 import { tailOf, shellQuote } from '../../src/tools/exec.js';
@@ -45,8 +45,15 @@ test('pack leaves out virtual file systems, the contents of run/tmp, and caches'
   assert.deepEqual(byteSort(['b', 'B', 'a', 'a/b', 'a-b']), ['B', 'a', 'a-b', 'a/b', 'b']);
 });
 
-test('initrd order: payload then the sentinel, last', () => {
-  assert.deepEqual(initrdOrder(['d2d/complete', 'init', 'd2d/rootfs.cpio.xz', 'bin', 'bin/busybox', 'd2d']), ['bin', 'bin/busybox', 'd2d', 'init', 'd2d/rootfs.cpio.xz', 'd2d/complete']);
+test('initrd segments: stage 1 (compressed), then the payload and the sentinel, last', () => {
+  assert.deepEqual(initrdSegments(['d2d/complete', 'init', 'd2d/rootfs.cpio.xz', 'bin', 'bin/busybox', 'd2d']), {
+    stage1: ['bin', 'bin/busybox', 'd2d', 'init'],
+    payload: ['d2d/rootfs.cpio.xz', 'd2d/complete'],
+  });
+});
+
+test('archive order: byte order, the engine programs last and together', () => {
+  assert.deepEqual(archiveOrder(['usr/sbin/dockerd', 'usr/bin/docker', 'etc/x', 'usr/bin/containerd', 'usr/bin/bash']), ['etc/x', 'usr/bin/bash', 'usr/bin/containerd', 'usr/sbin/dockerd', 'usr/bin/docker']);
 });
 
 test('root password is locked', () => {
