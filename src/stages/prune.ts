@@ -6,6 +6,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync 
 import { dirname, join, posix } from 'node:path';
 import { PRUNE_RULES, type PrunePackage, type PruneRule } from '../plan/prune.js';
 import { fileNeeds } from '../elf.js';
+import { keepPath } from './pack.js';
 
 /** Bytes of a file, or of everything under a folder. */
 function treeBytes(p: string): number {
@@ -113,19 +114,18 @@ export function packageFiles(root: string, name: string): string[] {
   return [...out];
 }
 
-/** Every file and symlink under root (relative), except folders. */
+/** Every file and symlink the image will hold (relative to root), except folders: what pack keeps. */
 function allFiles(root: string, dir = ''): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
     const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+    // Not into /proc, /sys, /dev (mounted during the build), nor anything else pack leaves out.
+    if (!keepPath(rel) || (e.isDirectory() && !keepPath(`${rel}/x`))) continue;
     if (e.isDirectory()) out.push(...allFiles(root, rel));
     else out.push(rel);
   }
   return out;
 }
-
-/** Left out of the needs check: virtual file systems and the build's own work folder. */
-const SKIP_TOP = new Set(['proc', 'sys', 'dev', 'run', 'tmp', '.d2d-work']);
 
 /**
  * Decide which of the candidate packages can go: start with all of them removed and keep any package one of
@@ -142,7 +142,7 @@ export function choosePackages(root: string, candidates: readonly PrunePackage[]
   }
   const removed = new Set(files.keys());
   const kept: KeptPackage[] = [];
-  let queue = allFiles(root).filter((f) => !SKIP_TOP.has(f.split('/')[0]!) && !removed.has(owner.get(f) ?? ''));
+  let queue = allFiles(root).filter((f) => !removed.has(owner.get(f) ?? ''));
   while (queue.length > 0) {
     const next: string[] = [];
     for (const f of queue) {
