@@ -10,7 +10,9 @@ import { INNER_WORKDIR } from '../insideProtocol.js';
 /** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
 /** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
 export const EXCLUDE_EXACT = ['proc', 'sys', 'dev', INNER_WORKDIR];
-export const EXCLUDE_PREFIXES = [`${INNER_WORKDIR}/`, 'proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_'];
+export const EXCLUDE_PREFIXES = [`${INNER_WORKDIR}/`, 'proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_',
+  // ldconfig's own speed-up cache: it records inode numbers and ctimes, so it differs from build to build.
+  'var/cache/ldconfig/'];
 
 export function keepPath(rel: string): boolean {
   // The folders themselves stay (they are mount points); only what is inside them goes.

@@ -101,7 +101,7 @@ test('modprobe --show-depends argv ignores host config', () => {
 test('mkfs.fat: serial from SOURCE_DATE_EPOCH, size rounded to MiB', () => {
   assert.equal(fatSerial(1700000000), '6553F100');
   assert.equal(espSizeKiB(3 * 1024 * 1024), 4096);
-  assert.deepEqual(mkfsFatArgv('e.img', 4096, 1700000000), ['mkfs.fat', '-C', '-n', 'D2D-EFI', '-i', '6553F100', 'e.img', '4096']);
+  assert.deepEqual(mkfsFatArgv('e.img', 4096, 1700000000), ['mkfs.fat', '--invariant', '-C', '-n', 'D2D-EFI', '-i', '6553F100', 'e.img', '4096']);
 });
 
 test('qemu: BIOS CD-ROM under TCG, headless, user networking restricted', () => {
