@@ -4,11 +4,12 @@
 // Decimal megabytes, as the manifest's byte counts read.
 
 /**
- * The ceiling CI enforces: the measured default ISO (68.4 MB with trixie's docker.io 26.1.5 and
- * linux 6.12) plus room for the persistence/installer tools of issue 5 (cryptsetup, e2fsprogs,
- * sfdisk). Raise it only with a reason in docs/size.md.
+ * The ceiling CI enforces: the measured default ISO plus about 3 MB of headroom. Measured with
+ * trixie's docker.io 26.1.5 and linux 6.12: 68.4 MB on its own, 70.8 MB with issue 5's
+ * persistence and installer (cryptsetup, e2fsprogs, sfdisk, dosfstools, the disk GRUB images).
+ * Raise it only with a reason in docs/size.md.
  */
-export const DEFAULT_ISO_BUDGET_BYTES = 72_000_000;
+export const DEFAULT_ISO_BUDGET_BYTES = 74_000_000;
 
 /**
  * Issue 7's goal. Not reached with Debian's engine and kernel: those alone compress to about
