@@ -23,7 +23,7 @@ import { packRootfs } from './stages/pack.js';
 import { collectStage1Extras } from './stages/stage1extras.js';
 import { applyFiles, runHooks } from './stages/customise.js';
 import { prune } from './stages/prune.js';
-import { pruneRules } from './plan/prune.js';
+import { pruneRules, prunePackages } from './plan/prune.js';
 import { applyLocale } from './stages/locale.js';
 import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from './insideProtocol.js';
 
@@ -51,12 +51,12 @@ async function main(): Promise<void> {
   const sources = recordSources(root);
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
-  const pruned = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan)));
+  const { pruned, keptPackages } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages()));
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });
   rmSync(ctx.ws.payload, { force: true });
-  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
+  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
 
 main().catch((e: unknown) => {

@@ -20,8 +20,9 @@ export function basePackages(c: Config): string[] {
     'iproute2',
     'ca-certificates',
     'bash',
-    // busybox has no zstd: stage 1 then carries the rootfs's zstd (see stages/stage1extras.ts).
-    ...(c.initramfs.compression === 'zstd' ? ['zstd'] : []),
+    // Stage 1 carries the root file system's decompressor (see stages/stage1extras.ts): busybox has no zstd,
+    // and its unxz knows neither the x86 BCJ filter nor dictionaries over 64 MiB, which the payload uses.
+    c.initramfs.compression === 'zstd' ? 'zstd' : 'xzdec',
     ...(c.ssh.enabled ? ['openssh-server'] : []),
     ...(needsTzdata(c.timezone) ? ['tzdata'] : []),
     ...(needsLocales(c.locale) ? ['locales'] : []),

@@ -1,6 +1,6 @@
 // Stage "bootloader": GRUB for BIOS and UEFI with one shared grub.cfg, and the
 // FAT image (EFI system partition) that carries BOOTX64.EFI.
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { BOOT_IMG, earlyConfig, grubCfg, grubHead, grubMenu, grubMkimageArgv } from '../tools/grub.js';
@@ -17,7 +17,9 @@ export function espSizeKiB(efiBytes: number): number {
 }
 
 export function mkfsFatArgv(image: string, sizeKiB: number, epoch: number): string[] {
-  return ['mkfs.fat', '-C', '-n', 'D2D-EFI', '-i', fatSerial(epoch), image, String(sizeKiB)];
+  // --invariant: mkfs.fat (dosfstools 4.2) ignores SOURCE_DATE_EPOCH and stamps the volume label's
+  // directory entry with the clock; this makes it a constant (the serial still comes from -i).
+  return ['mkfs.fat', '--invariant', '-C', '-n', 'D2D-EFI', '-i', fatSerial(epoch), image, String(sizeKiB)];
 }
 
 export async function buildBootloader(ctx: Context, logFile: string): Promise<{ stamp: string }> {
@@ -39,6 +41,8 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
   const env = { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch), MTOOLS_SKIP_CHECK: '1' };
   await run(mkfsFatArgv(esp, espSizeKiB(statSync(efiBin).size), p.sourceDateEpoch), { log: logFile, env });
   await run(['mmd', '-i', esp, '::/EFI', '::/EFI/BOOT'], { log: logFile, env });
+  // mcopy -m keeps the file's own mtime: make it SOURCE_DATE_EPOCH, not the moment grub-mkimage ran.
+  utimesSync(efiBin, p.sourceDateEpoch, p.sourceDateEpoch);
   await run(['mcopy', '-m', '-i', esp, efiBin, '::/EFI/BOOT/BOOTX64.EFI'], { log: logFile, env });
   copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
   if (p.persistence) await installAssets(ctx, logFile);

@@ -1,8 +1,8 @@
-// Stage "initrd": the file the boot loader loads. A small uncompressed cpio
-// holding stage 1 (busybox + target/stage1/init) and the already compressed
-// root filesystem, with a sentinel as its very last file so stage 1 can tell a
-// complete unpack from one the kernel cut short.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Stage "initrd": the file the boot loader loads. A small xz-compressed cpio
+// holding stage 1 (busybox + target/stage1/init), then an uncompressed one with
+// the already compressed root filesystem and a sentinel as its very last file,
+// so stage 1 can tell a complete unpack from one the kernel cut short.
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clampTree, linkOrCopy, walk } from '../fsutil.js';
 import { run } from '../tools/exec.js';
@@ -10,12 +10,25 @@ import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
 import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
 
-/** Order of the outer archive: everything else sorted, then the payload, then the sentinel. */
-export function initrdOrder(paths: string[]): string[] {
+/**
+ * The outer archive is two cpio archives back to back, which the kernel unpacks in turn: first stage 1's
+ * programs (busybox, /init, for zstd its decompressor), xz-compressed because nothing else compresses them;
+ * then, uncompressed (it is compressed already), the root file system payload and the sentinel as the very
+ * last file.
+ */
+export function initrdSegments(paths: string[]): { stage1: string[]; payload: string[] } {
   const last = ['d2d/complete'];
   const payload = paths.filter((p) => /^d2d\/rootfs\.cpio\./.test(p));
-  const rest = paths.filter((p) => !last.includes(p) && !payload.includes(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return [...rest, ...payload, ...last.filter((l) => paths.includes(l))];
+  const stage1 = paths.filter((p) => !last.includes(p) && !payload.includes(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return { stage1, payload: [...payload, ...last.filter((l) => paths.includes(l))] };
+}
+
+/**
+ * The kernel's own xz decoder unpacks stage 1: CRC32 check (what it accepts), a dictionary no bigger than
+ * stage 1 needs (the kernel allocates the whole dictionary the header asks for).
+ */
+export function stage1XzArgv(file: string): string[] {
+  return ['xz', '-T1', '--lzma2=preset=9e,dict=8MiB', '--check=crc32', '--force', file];
 }
 
 export async function buildInitrd(ctx: Context, payload: string, logFile: string): Promise<{ bytes: number }> {
@@ -34,7 +47,19 @@ export async function buildInitrd(ctx: Context, payload: string, logFile: string
   writeFileSync(join(tree, 'd2d/complete'), 'ok\n');
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(tree, sde);
-  await writeCpio(tree, initrdOrder(walk(tree)), ctx.ws.initrd, logFile);
+  const seg = initrdSegments(walk(tree));
+  const stage1 = join(ctx.ws.dir, 'stage1.cpio');
+  const rest = join(ctx.ws.dir, 'payload-segment.cpio');
+  await writeCpio(tree, seg.stage1, stage1, logFile);
+  await run(stage1XzArgv(stage1), { log: logFile });
+  await writeCpio(tree, seg.payload, rest, logFile);
+  // The kernel looks for the next archive's header on a 4-byte boundary; an xz stream always ends on one.
+  const head = readFileSync(`${stage1}.xz`);
+  if (head.length % 4 !== 0) throw new Error(`stage 1 archive is ${head.length} bytes, not a multiple of 4`);
+  copyFileSync(`${stage1}.xz`, ctx.ws.initrd);
+  appendFileSync(ctx.ws.initrd, readFileSync(rest));
+  rmSync(`${stage1}.xz`, { force: true });
+  rmSync(rest, { force: true });
   return { bytes: statSync(ctx.ws.initrd).size };
 }
 

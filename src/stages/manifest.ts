@@ -14,6 +14,8 @@ export interface InsideReport {
   packages: PackageEntry[];
   sources: string[];
   pruned: { path: string; bytes: number; why: string }[];
+  /** Prunable packages kept because something that stays needs them. */
+  keptPackages?: { name: string; because: string }[];
   pack: { files: number; bytes: number; payload: string; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
@@ -30,7 +32,7 @@ export interface Manifest {
   /** source: where the kernel came from (package, suite and version; or the local files and their sha256). */
   kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
-  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[] };
+  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
   images: ImageRecord[];
   services: { name: string; image: string; argv: string[] }[];
@@ -76,6 +78,7 @@ export async function makeManifest(o: {
       compressedBytes: o.payloadBytes,
       biggestFiles: inside.pack.biggest,
       pruned: inside.pruned,
+      keptPackages: inside.keptPackages ?? [],
     },
     images: o.images,
     services: plan.services.map((s) => ({ name: s.name, image: s.image, argv: s.argv })),

@@ -1,8 +1,12 @@
-// Stage "prune" (inside the hook, just before packing): remove the files listed
-// in src/plan/prune.ts, recording what each one was and its size.
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { PRUNE_RULES, type PruneRule } from '../plan/prune.js';
+// Stage "prune" (inside the hook, just before packing): remove the paths and
+// packages listed in src/plan/prune.ts, recording what each one was and its size.
+// A package is removed only if nothing that stays needs one of its files
+// (read from the files themselves: ELF interpreter and libraries, #! lines).
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { PRUNE_RULES, type PrunePackage, type PruneRule } from '../plan/prune.js';
+import { fileNeeds } from '../elf.js';
+import { keepPath } from './pack.js';
 
 /** Bytes of a file, or of everything under a folder. */
 function treeBytes(p: string): number {
@@ -17,17 +21,196 @@ export interface Pruned {
   why: string;
 }
 
-export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES): Pruned[] {
-  const out: Pruned[] = [];
-  for (const r of rules) {
-    let bytes: number;
+export interface KeptPackage {
+  name: string;
+  because: string;
+}
+
+/** Where the image's dynamic linker looks for libraries (Debian amd64, merged /usr). */
+const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib', 'usr/lib64'];
+const PATH_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin'];
+
+/**
+ * Follow a path inside root (absolute symlink targets are relative to root), returning every path
+ * visited, relative to root, the last being the real file; undefined if it does not exist.
+ */
+export function resolveInRoot(root: string, rel: string): string[] | undefined {
+  const seen: string[] = [];
+  let parts = posix.normalize(rel.replace(/^\/+/, '')).split('/');
+  let done: string[] = [];
+  for (let hops = 0; parts.length > 0 && hops < 64; ) {
+    const cur = [...done, parts[0]!].join('/');
+    parts = parts.slice(1);
+    let st;
     try {
-      bytes = treeBytes(join(root, r.path));
+      st = lstatSync(join(root, cur));
     } catch {
-      continue; // not in this image (another engine version or package set)
+      return undefined;
     }
-    rmSync(join(root, r.path), { force: true, recursive: true });
-    out.push({ path: `/${r.path}`, bytes, why: r.why });
+    if (st.isSymbolicLink()) {
+      hops++;
+      seen.push(cur);
+      const target = readlinkSync(join(root, cur));
+      const base = target.startsWith('/') ? [] : done;
+      parts = posix.normalize([...base, target.replace(/^\/+/, ''), ...parts].join('/')).split('/').filter((p) => p !== '' && p !== '.');
+      done = [];
+      // ".." at the start of a normalised path cannot leave root.
+      while (parts[0] === '..') parts.shift();
+      continue;
+    }
+    done = cur.split('/');
+  }
+  const real = done.join('/');
+  seen.push(real);
+  return seen;
+}
+
+/** Every path (relative to root) that file rel needs to run, symlinks on the way included. */
+export function needsOf(root: string, rel: string): string[] {
+  const size = lstatSync(join(root, rel)).size;
+  const n = fileNeeds(join(root, rel), size);
+  const found: string[] = [];
+  const add = (candidates: string[]): void => {
+    for (const c of candidates) {
+      const r = resolveInRoot(root, c);
+      if (r) {
+        found.push(...r);
+        return;
+      }
+    }
+  };
+  if (n.kind === 'elf') {
+    if (n.interp) add([n.interp]);
+    for (const lib of n.needed) add(LIB_DIRS.map((d) => `${d}/${lib}`));
+  } else if (n.kind === 'script') {
+    add([n.interp]);
+    // "#!/usr/bin/env perl": the program is the first argument, found on PATH.
+    if (/\/env$/.test(n.interp) && n.args[0] && !n.args[0].startsWith('-')) add(PATH_DIRS.map((d) => `${d}/${n.args[0]}`));
+  }
+  return found;
+}
+
+/**
+ * Files (not folders) a package installed, from dpkg's list, relative to root. Their folders are resolved
+ * (a list may say /bin/x where /bin links to /usr/bin), so paths compare with what needsOf returns.
+ */
+export function packageFiles(root: string, name: string): string[] {
+  const info = join(root, 'var/lib/dpkg/info');
+  const list = [`${name}.list`, `${name}:amd64.list`].map((f) => join(info, f)).find((f) => existsSync(f));
+  if (!list) return [];
+  const out = new Set<string>();
+  for (const line of readFileSync(list, 'utf8').split('\n')) {
+    const l = line.replace(/^\/+/, '');
+    if (l === '' || l === '.') continue;
+    const dir = posix.dirname(l) === '.' ? [''] : resolveInRoot(root, posix.dirname(l));
+    if (!dir) continue; // excluded by dpkg's path-exclude, or removed already
+    const real = [dir[dir.length - 1], posix.basename(l)].filter((x) => x !== '').join('/');
+    try {
+      if (!lstatSync(join(root, real)).isDirectory()) out.add(real);
+    } catch {
+      /* not there */
+    }
+  }
+  return [...out];
+}
+
+/** Every file and symlink the image will hold (relative to root), except folders: what pack keeps. */
+function allFiles(root: string, dir = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+    // Not into /proc, /sys, /dev (mounted during the build), nor anything else pack leaves out.
+    if (!keepPath(rel) || (e.isDirectory() && !keepPath(`${rel}/x`))) continue;
+    if (e.isDirectory()) out.push(...allFiles(root, rel));
+    else out.push(rel);
   }
   return out;
+}
+
+/**
+ * Decide which of the candidate packages can go: start with all of them removed and keep any package one of
+ * whose files is needed by a file that stays; repeat until nothing changes (a kept package's own needs count).
+ */
+export function choosePackages(root: string, candidates: readonly PrunePackage[]): { remove: Map<string, string[]>; kept: KeptPackage[] } {
+  const owner = new Map<string, string>();
+  const files = new Map<string, string[]>();
+  for (const c of candidates) {
+    const fs = packageFiles(root, c.name);
+    if (fs.length === 0) continue; // not installed
+    files.set(c.name, fs);
+    for (const f of fs) owner.set(f, c.name);
+  }
+  const removed = new Set(files.keys());
+  const kept: KeptPackage[] = [];
+  let queue = allFiles(root).filter((f) => !removed.has(owner.get(f) ?? ''));
+  while (queue.length > 0) {
+    const next: string[] = [];
+    for (const f of queue) {
+      let st;
+      try {
+        st = lstatSync(join(root, f));
+      } catch {
+        continue;
+      }
+      if (!st.isFile()) continue;
+      for (const need of needsOf(root, f)) {
+        const pkg = owner.get(need);
+        if (pkg && removed.has(pkg)) {
+          removed.delete(pkg);
+          kept.push({ name: pkg, because: `/${f} needs /${need}` });
+          next.push(...files.get(pkg)!);
+        }
+      }
+    }
+    queue = next;
+  }
+  return { remove: new Map([...removed].map((p) => [p, files.get(p)!])), kept };
+}
+
+function removePath(root: string, rel: string, why: string): Pruned | undefined {
+  let bytes: number;
+  try {
+    bytes = treeBytes(join(root, rel));
+  } catch {
+    return undefined; // not in this image (another engine version or package set)
+  }
+  rmSync(join(root, rel), { force: true, recursive: true });
+  return { path: `/${rel}`, bytes, why };
+}
+
+export interface PruneResult {
+  pruned: Pruned[];
+  keptPackages: KeptPackage[];
+}
+
+export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES, packages: readonly PrunePackage[] = []): PruneResult {
+  const out: Pruned[] = [];
+  for (const r of rules) {
+    const p = removePath(root, r.path, r.why);
+    if (p) out.push(p);
+  }
+  const { remove, kept } = choosePackages(root, packages);
+  for (const pkg of packages) {
+    const fs = remove.get(pkg.name);
+    if (!fs) continue;
+    let bytes = 0;
+    for (const f of fs) {
+      bytes += lstatSync(join(root, f)).size;
+      rmSync(join(root, f), { force: true });
+    }
+    // Folders the package alone used are left empty: remove those.
+    for (const d of [...new Set(fs.map((f) => dirname(f)))].sort((a, b) => b.length - a.length)) {
+      try {
+        if (readdirSync(join(root, d)).length === 0) rmSync(join(root, d), { recursive: true });
+      } catch {
+        /* gone already */
+      }
+    }
+    out.push({ path: `package ${pkg.name} (${fs.length} files)`, bytes, why: pkg.why });
+    for (const extra of pkg.alsoPaths ?? []) {
+      const p = removePath(root, extra, `with package ${pkg.name}`);
+      if (p) out.push(p);
+    }
+  }
+  return { pruned: out, keptPackages: kept };
 }

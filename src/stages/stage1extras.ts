@@ -1,6 +1,7 @@
 // Stage "stage1-extras" (inside the hook): tools stage 1 needs besides busybox.
-// busybox cannot decompress zstd, so for zstd payloads stage 1 carries the
-// rootfs's own zstd binary and the libraries it links (found with the rootfs's ldd).
+// Stage 1 carries the root file system's own decompressor (zstd, or xzdec for
+// xz: busybox's unxz lacks the x86 filter and big dictionaries) and the
+// libraries it links (found with the rootfs's ldd), as /d2d/zstd or /d2d/xzdec.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from '../tools/exec.js';
@@ -17,15 +18,20 @@ export function parseLdd(out: string): string[] {
   return libs;
 }
 
+/** The decompressor stage 1 runs, and the package that has it. */
+export function decompressor(compression: 'xz' | 'zstd'): { path: string; pkg: string; name: string } {
+  return compression === 'zstd' ? { path: '/usr/bin/zstd', pkg: 'zstd', name: 'zstd' } : { path: '/usr/bin/xzdec', pkg: 'xzdec', name: 'xzdec' };
+}
+
 export async function collectStage1Extras(ctx: Context, root: string, logFile: string): Promise<string[]> {
-  if (ctx.plan.initramfs.compression !== 'zstd') return [];
+  const tool = decompressor(ctx.plan.initramfs.compression);
   const extra = join(ctx.ws.dir, 'stage1');
-  const { stdout } = await run(['chroot', root, 'ldd', '/usr/bin/zstd'], { capture: true, log: logFile }).catch((e: unknown) => {
-    throw new StageError('stage1-extras', 'compression: zstd needs the zstd package in the image', { cause: e, logPath: logFile });
+  const { stdout } = await run(['chroot', root, 'ldd', tool.path], { capture: true, log: logFile }).catch((e: unknown) => {
+    throw new StageError('stage1-extras', `compression: ${ctx.plan.initramfs.compression} needs the ${tool.pkg} package in the image`, { cause: e, logPath: logFile });
   });
-  const files = ['/usr/bin/zstd', ...parseLdd(stdout)];
+  const files = [tool.path, ...parseLdd(stdout)];
   for (const f of files) {
-    const dst = join(extra, f === '/usr/bin/zstd' ? 'd2d/zstd' : f);
+    const dst = join(extra, f === tool.path ? `d2d/${tool.name}` : f);
     mkdirSync(dirname(dst), { recursive: true });
     copyFileSync(join(root, f), dst);
   }

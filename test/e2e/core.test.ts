@@ -10,6 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { cli, E2E_DIR, freePort, ROOTLESS_USER, SKIP } from './helpers.js';
+import { DEFAULT_ISO_BUDGET_BYTES } from '../../src/plan/budget.js';
 import { execFileSync } from 'node:child_process';
 
 const OUT = join(E2E_DIR, 'core');
@@ -21,7 +22,7 @@ interface Manifest {
   kernel: { version: string; modules: string[] };
   packages: { name: string; version: string }[];
   artifacts: Record<string, { file: string; bytes: number; sha256: string }>;
-  rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: unknown[]; pruned: { path: string; bytes: number; why: string }[] };
+  rootfs: { cpioBytes: number; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[] };
   stages: Record<string, number>;
   config: { sha256: string };
 }
@@ -83,6 +84,17 @@ describe('core image', { skip: SKIP }, () => {
     // Nothing half-written or left over next to the outputs.
     assert.deepEqual(readdirSync(OUT).filter((f) => f.endsWith('.partial')), []);
     assert.ok(!existsSync(join(OUT, '.d2d-work', 'debian2docker')), 'work folder removed after success');
+  });
+
+  test(`the default ISO stays within its size budget (${DEFAULT_ISO_BUDGET_BYTES / 1e6} MB)`, () => {
+    const iso = manifest.artifacts.iso!.bytes;
+    const top = manifest.rootfs.biggestFiles.slice(0, 10).map((f) => `  ${(f.bytes / 1e6).toFixed(1)} MB ${f.path}`);
+    assert.ok(
+      iso <= DEFAULT_ISO_BUDGET_BYTES,
+      `ISO is ${(iso / 1e6).toFixed(1)} MB, over the ${DEFAULT_ISO_BUDGET_BYTES / 1e6} MB budget (kernel ${(manifest.artifacts.kernel!.bytes / 1e6).toFixed(1)} MB, initrd ${(manifest.artifacts.initrd!.bytes / 1e6).toFixed(1)} MB); biggest files in the root file system:\n${top.join('\n')}\n(docs/size.md: what is pruned and why)`,
+    );
+    // The manifest must keep showing where the bytes are.
+    assert.ok(manifest.rootfs.biggestFiles.length >= 15);
   });
 
   test('BIOS + CD-ROM boots to Docker and runs the in-guest scenario', { timeout: 20 * 60000 }, async () => {

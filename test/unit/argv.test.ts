@@ -104,7 +104,8 @@ test('grub.cfg: serial + console, timeout, one entry per boot entry', () => {
 });
 
 test('compression argv', () => {
-  assert.deepEqual(compressArgv('xz', 9, 'f'), ['xz', '-T0', '-9', '--check=crc32', '--keep', '--force', 'f']);
+  assert.deepEqual(compressArgv('xz', 9, 'f'), ['xz', '-T1', '--x86', '--lzma2=preset=9e,dict=128MiB', '--check=crc32', '--keep', '--force', 'f']);
+  assert.deepEqual(compressArgv('xz', 1, 'f'), ['xz', '-T1', '--x86', '--lzma2=preset=1', '--check=crc32', '--keep', '--force', 'f']);
   assert.deepEqual(compressArgv('zstd', 19, 'f'), ['zstd', '-q', '-T0', '-19', '--keep', '--force', 'f']);
 });
 
@@ -115,7 +116,7 @@ test('modprobe --show-depends argv ignores host config', () => {
 test('mkfs.fat: serial from SOURCE_DATE_EPOCH, size rounded to MiB', () => {
   assert.equal(fatSerial(1700000000), '6553F100');
   assert.equal(espSizeKiB(3 * 1024 * 1024), 4096);
-  assert.deepEqual(mkfsFatArgv('e.img', 4096, 1700000000), ['mkfs.fat', '-C', '-n', 'D2D-EFI', '-i', '6553F100', 'e.img', '4096']);
+  assert.deepEqual(mkfsFatArgv('e.img', 4096, 1700000000), ['mkfs.fat', '--invariant', '-C', '-n', 'D2D-EFI', '-i', '6553F100', 'e.img', '4096']);
 });
 
 test('qemu: BIOS CD-ROM under TCG, headless, user networking restricted', () => {

@@ -5,9 +5,12 @@ import { parseShowDepends } from '../../src/stages/modules.js';
 import { parseSimulatedInstalls, debFileName } from '../../src/tools/apt.js';
 import { parseDpkgQuery } from '../../src/stages/record.js';
 import { parseLdd } from '../../src/stages/stage1extras.js';
-import { keepPath, byteSort } from '../../src/stages/pack.js';
-import { initrdOrder } from '../../src/stages/initrd.js';
+import { archiveOrder, cpioOffsetAfter, keepPath, byteSort } from '../../src/stages/pack.js';
+import { initrdSegments } from '../../src/stages/initrd.js';
 import { lockRoot } from '../../src/stages/overlay.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { diagnoseApt } from '../../src/stages/rootfs.js';
 import { tailOf, shellQuote } from '../../src/tools/exec.js';
 import { StageError } from '../../src/errors.js';
@@ -45,8 +48,35 @@ test('pack leaves out virtual file systems, the contents of run/tmp, and caches'
   assert.deepEqual(byteSort(['b', 'B', 'a', 'a/b', 'a-b']), ['B', 'a', 'a-b', 'a/b', 'b']);
 });
 
-test('initrd order: payload then the sentinel, last', () => {
-  assert.deepEqual(initrdOrder(['d2d/complete', 'init', 'd2d/rootfs.cpio.xz', 'bin', 'bin/busybox', 'd2d']), ['bin', 'bin/busybox', 'd2d', 'init', 'd2d/rootfs.cpio.xz', 'd2d/complete']);
+test('initrd segments: stage 1 (compressed), then the payload and the sentinel, last', () => {
+  assert.deepEqual(initrdSegments(['d2d/complete', 'init', 'd2d/rootfs.cpio.xz', 'bin', 'bin/busybox', 'd2d']), {
+    stage1: ['bin', 'bin/busybox', 'd2d', 'init'],
+    payload: ['d2d/rootfs.cpio.xz', 'd2d/complete'],
+  });
+});
+
+test('archive order: the engine programs first (after their folders), byte order, the sentinel last', () => {
+  const paths = ['usr', 'usr/bin', 'usr/sbin', 'usr/lib/d2d/rootfs-complete', 'usr/sbin/dockerd', 'usr/bin/docker', 'etc', 'etc/x', 'usr/bin/containerd', 'usr/bin/bash', 'var'];
+  assert.deepEqual(archiveOrder(paths), {
+    order: ['usr', 'usr/bin', 'usr/sbin', 'usr/bin/containerd', 'usr/sbin/dockerd', 'usr/bin/docker', 'etc', 'etc/x', 'usr/bin/bash', 'var', 'usr/lib/d2d/rootfs-complete'],
+    engineEntries: 6,
+  });
+});
+
+test('cpio offset after n entries (newc headers, 4-byte padding)', () => {
+  const entry = (name: string, data: string): Buffer => {
+    const hex = (n: number): string => n.toString(16).padStart(8, '0');
+    const head = `070701${hex(1)}${hex(0o100644)}${hex(0)}${hex(0)}${hex(1)}${hex(0)}${hex(data.length)}${hex(0)}${hex(0)}${hex(0)}${hex(0)}${hex(name.length + 1)}${hex(0)}`;
+    const pad = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
+    return Buffer.concat([pad(Buffer.from(`${head}${name}\0`, 'latin1')), pad(Buffer.from(data))]);
+  };
+  const a = entry('usr', '');
+  const b = entry('usr/bin/x', 'hello');
+  const f = join(mkdtempSync(join(tmpdir(), 'd2d-cpio-')), 'a.cpio');
+  writeFileSync(f, Buffer.concat([a, b, entry('TRAILER!!!', '')]));
+  assert.equal(cpioOffsetAfter(f, 0), 0);
+  assert.equal(cpioOffsetAfter(f, 1), a.length);
+  assert.equal(cpioOffsetAfter(f, 2), a.length + b.length);
 });
 
 test('root password is locked', () => {

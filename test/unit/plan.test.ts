@@ -15,6 +15,7 @@ test('default plan: artifacts, packages, module sets', () => {
   for (const pkg of ['docker.io', 'docker-cli', 'containerd', 'runc', 'iptables', 'busybox-static', 'kmod']) assert.ok(p.packages.includes(pkg), pkg);
   assert.deepEqual(p.packages, [...p.packages].sort());
   assert.ok(!p.packages.includes('zstd'));
+  assert.ok(p.packages.includes('xzdec'), 'stage 1 decodes the xz payload with xzdec');
   assert.ok(p.kernel.modules.required.includes('overlay'));
   assert.ok(p.kernel.modules.required.includes('br_netfilter'));
   assert.ok(p.kernel.modules.optional.includes('r8169'));
@@ -74,5 +75,11 @@ test('prune rules: relative paths, each with a reason, none that the engine runs
     assert.ok(r.why.length > 20, r.path);
   }
   const paths = PRUNE_RULES.map((r) => r.path);
-  for (const needed of ['usr/sbin/dockerd', 'usr/bin/containerd', 'usr/bin/containerd-shim-runc-v2', 'usr/sbin/runc', 'usr/bin/docker']) assert.ok(!paths.includes(needed), needed);
+  for (const needed of ['usr/sbin/dockerd', 'usr/bin/containerd', 'usr/bin/containerd-shim-runc-v2', 'usr/sbin/runc', 'usr/bin/docker', 'usr/bin/tini-static', 'usr/bin/docker-init']) assert.ok(!paths.includes(needed), needed);
+  const { PRUNE_PACKAGES } = await import('../../src/plan/prune.js');
+  for (const p of PRUNE_PACKAGES) assert.ok(p.why.length > 10, p.name);
+  // The engine's own packages and what the init scripts run are never candidates.
+  for (const keep of ['docker.io', 'docker-cli', 'containerd', 'runc', 'iptables', 'kmod', 'busybox-static', 'iproute2', 'bash', 'libc6', 'tini']) {
+    assert.ok(!PRUNE_PACKAGES.some((p) => p.name === keep), keep);
+  }
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { makePlan } from '../../src/plan/plan.js';
-import { pruneRules } from '../../src/plan/prune.js';
+import { PRUNE_RULES, pruneRules } from '../../src/plan/prune.js';
 import { findKeymaps, supportedLine } from '../../src/stages/locale.js';
 
 const o = { outDir: '/o', configHash: 'h', sourceDateEpoch: 0 };
@@ -16,13 +16,14 @@ test('defaults need no package: UTC, C.UTF-8, us', () => {
   const p = makePlan(loadConfigText(undefined).config, o);
   assert.deepEqual(p.system, { timezone: 'UTC', locale: 'C.UTF-8', keyboard: 'us' });
   for (const pkg of ['tzdata', 'locales', 'kbd', 'console-data']) assert.ok(!p.packages.includes(pkg), pkg);
-  assert.equal(pruneRules(p).length, 3);
+  // UTC and no remote API: the time zone rules and the openssl CLI go too.
+  assert.deepEqual(pruneRules(p).slice(PRUNE_RULES.length).map((r) => r.path), ['usr/share/zoneinfo', 'usr/bin/openssl']);
 });
 
 test('a time zone, a locale and a keyboard add their packages and prune their sources', () => {
   const p = makePlan(loadConfigText('timezone: Europe/Berlin\nlocale: de_DE.UTF-8\nkeyboard: de\n', 'my.yaml').config, o);
   for (const pkg of ['tzdata', 'locales', 'kbd', 'console-data']) assert.ok(p.packages.includes(pkg), pkg);
-  assert.deepEqual(pruneRules(p).slice(3).map((r) => r.path), ['usr/share/i18n', 'usr/share/keymaps']);
+  assert.deepEqual(pruneRules(p).slice(PRUNE_RULES.length).map((r) => r.path), ['usr/share/i18n', 'usr/share/keymaps', 'usr/bin/openssl']);
 });
 
 test('bad time zone, locale and keyboard names: named at their line', () => {

@@ -1,0 +1,18 @@
+// The size budget of the default image (issue 7): the ISO built from the
+// embedded default config, BIOS + UEFI, shell + Docker engine. The core e2e
+// test fails when a build passes the budget; bench/size.ts prints the headroom.
+// Decimal megabytes, as the manifest's byte counts read.
+
+/**
+ * The ceiling CI enforces: the measured default ISO plus about 3 MB of headroom. Measured with
+ * trixie's docker.io 26.1.5 and linux 6.12: 68.4 MB on its own, 70.8 MB with issue 5's
+ * persistence and installer (cryptsetup, e2fsprogs, sfdisk, dosfstools, the disk GRUB images).
+ * Raise it only with a reason in docs/size.md.
+ */
+export const DEFAULT_ISO_BUDGET_BYTES = 74_000_000;
+
+/**
+ * Issue 7's goal. Not reached with Debian's engine and kernel: those alone compress to about
+ * 49 MB (docs/size.md, "What remains"). bench/size.ts shows the distance.
+ */
+export const SIZE_GOAL_BYTES = 50_000_000;
