@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D2DError, ExitCode } from '../errors.js';
 import { preflight } from '../stages/preflight.js';
-import { run } from '../tools/exec.js';
+import { run, shellQuote } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import { chooseAccel, Machine } from '../vm/machine.js';
 import { confirmTyped, newPassphrase } from '../tty.js';
@@ -57,8 +57,6 @@ export async function passphraseProblem(p: string): Promise<string> {
   const r = await run(['sh', '-c', '. "$D2D_LIB/persist.sh"; p=$(cat); passphrase_problem "$p"'], { input: p, capture: true, env: { PERSIST_CONF: '/dev/null', D2D_LIB: lib } });
   return r.stdout.trim();
 }
-
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export async function install(image: string, o: InstallOptions): Promise<number> {
   await preflight(['vm', 'install']);
@@ -140,13 +138,13 @@ export async function install(image: string, o: InstallOptions): Promise<number>
       if (o.encrypt) args.push('--encrypt');
       if (pass !== undefined) {
         // Over the virtio console (a socket only this process holds), into the guest's RAM.
-        await agent.exec(`(umask 077; printf '%s' ${shq(pass)} >/run/d2d-install.pass)`, 30000);
+        await agent.exec(`(umask 077; printf '%s' ${shellQuote([pass])} >/run/d2d-install.pass)`, 30000);
         args.push('--passphrase-file', '/run/d2d-install.pass');
       }
       if (o.recoveryKey) args.push('--recovery-key');
       if (o.espSize) args.push('--esp-size', o.espSize);
       if (o.persistSize) args.push('--persist-size', o.persistSize);
-      const r = await agent.exec(`d2d-install ${args.map(shq).join(' ')} 2>&1; s=$?; rm -f /run/d2d-install.pass; sync; (exit $s)`, 30 * 60000);
+      const r = await agent.exec(`d2d-install ${shellQuote(args)} 2>&1; s=$?; rm -f /run/d2d-install.pass; sync; (exit $s)`, 30 * 60000);
       process.stdout.write(r.output.replace(/\r/g, '') + '\n');
       await m.shutdown(120000);
       if (r.status !== 0) throw new D2DError('E_INSTALL', `the installer failed (exit ${r.status}); ${o.disk} may be half written`, { hint: 'its messages are above' });

@@ -137,6 +137,19 @@ luks_create() {
 	return $lc_rc
 }
 
+# make_volume DEV PASSPHRASE RECOVERY: luks_create with a report, and with a
+# recovery key (printed once) when RECOVERY=1. Dies when cryptsetup fails.
+make_volume() {
+	mv_rk=
+	[ "$3" = 1 ] && mv_rk=$(recovery_key)
+	echo "Making the encrypted volume on $1 (argon2id, $((PBKDF_MEMORY / 1024)) MiB to unlock)..."
+	luks_create "$1" "$2" "$mv_rk" || die "cryptsetup could not make the volume on $1"
+	if [ -n "$mv_rk" ]; then
+		echo "Recovery key (a second key slot; write it down, it is shown only now):"
+		echo "    $mv_rk"
+	fi
+}
+
 # luks_erase DEV: destroy every key slot and both LUKS2 headers, so nothing
 # (not the old passphrase, not the recovery key) can open the volume again.
 luks_erase() {
@@ -238,43 +251,40 @@ mounted_stamp() {
 	[ -n "$BUILD" ] && [ -f "$1/boot/grub/d2d-$(printf '%.16s' "$BUILD").stamp" ]
 }
 
-# boot_medium_dev: the device holding this build's ISO file system (CD, or a
-# stick/disk the ISO was written to), or nothing.
-boot_medium_dev() {
-	[ -n "$VOLID" ] || return 1
-	bm_m=/run/d2d/probe.$$
-	mkdir -p "$bm_m"
-	for bm_d in $(label_devices "$VOLID" | sort -u); do
-		mount -o ro "$bm_d" "$bm_m" 2>/dev/null || continue
-		if mounted_stamp "$bm_m"; then
-			umount "$bm_m"
-			rmdir "$bm_m"
-			echo "$bm_d"
+# probe LABEL CHECK: the first device labelled LABEL whose file system, mounted
+# read-only for a moment, passes `CHECK DIR`.
+probe() {
+	pr_m=/run/d2d/probe.$$
+	mkdir -p "$pr_m"
+	for pr_d in $(label_devices "$1" | sort -u); do
+		mount -o ro "$pr_d" "$pr_m" 2>/dev/null || continue
+		if "$2" "$pr_m"; then
+			umount "$pr_m"
+			rmdir "$pr_m"
+			echo "$pr_d"
 			return 0
 		fi
-		umount "$bm_m"
+		umount "$pr_m"
 	done
-	rmdir "$bm_m"
+	rmdir "$pr_m"
 	return 1
 }
 
+# has_this_build DIR: is DIR an install's ESP holding this build (current or previous slot)?
+has_this_build() {
+	grep -qsx "BUILD=$BUILD" "$1/d2d/current/build" "$1/d2d/previous/build"
+}
+
+# boot_medium_dev: the device holding this build's ISO file system (CD, or a
+# stick/disk the ISO was written to), or nothing.
+boot_medium_dev() {
+	[ -n "$VOLID" ] && probe "$VOLID" mounted_stamp
+}
+
 # installed_esp: the EFI system partition of a disk install that holds this
-# build (as its current or previous slot), or nothing.
+# build, or nothing.
 installed_esp() {
-	ie_m=/run/d2d/probe-esp.$$
-	mkdir -p "$ie_m"
-	for ie_d in $(label_devices "$ESP_LABEL" | sort -u); do
-		mount -o ro "$ie_d" "$ie_m" 2>/dev/null || continue
-		if grep -qsx "BUILD=$BUILD" "$ie_m/d2d/current/build" "$ie_m/d2d/previous/build"; then
-			umount "$ie_m"
-			rmdir "$ie_m"
-			echo "$ie_d"
-			return 0
-		fi
-		umount "$ie_m"
-	done
-	rmdir "$ie_m"
-	return 1
+	probe "$ESP_LABEL" has_this_build
 }
 
 # boot_disk: the whole disk this system booted from (USB stick or installed
