@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { testImageReport, type TestReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { cli, E2E_DIR, freePort, ROOTLESS_USER, SKIP } from './helpers.js';
+import { cli, E2E_DIR, freePort, REPRO_SDE, ROOTLESS_USER, SKIP } from './helpers.js';
 import { DEFAULT_ISO_BUDGET_BYTES } from '../../src/plan/budget.js';
 import { execFileSync } from 'node:child_process';
 
@@ -57,7 +57,7 @@ describe('core image', { skip: SKIP }, () => {
 
   before(async () => {
     rmSync(OUT, { recursive: true, force: true });
-    const r = await cli(['build', '-o', OUT]);
+    const r = await cli(['build', '-o', OUT], { env: { SOURCE_DATE_EPOCH: REPRO_SDE } });
     assert.equal(r.status, 0, `build failed:\n${r.stderr}`);
     manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
   });

@@ -49,3 +49,9 @@ export function freePort(): Promise<number> {
     srv.on('error', reject);
   });
 }
+
+/**
+ * The SOURCE_DATE_EPOCH of the default build core.test makes; the reproducibility test builds the
+ * default once more with it (without the package cache) and compares, instead of building twice.
+ */
+export const REPRO_SDE = '1764201600';
