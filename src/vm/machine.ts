@@ -9,6 +9,7 @@ import { start } from '../tools/exec.js';
 import { probeKvm } from './kvm.js';
 import { OVMF_VARS, qemuArgv, type VmSpec } from './qemu.js';
 import { SerialConsole } from './console.js';
+import { Qmp } from './qmp.js';
 
 export async function chooseAccel(want: string, image?: string): Promise<'kvm' | 'tcg'> {
   if (want === 'kvm' || want === 'tcg') return want;
@@ -67,14 +68,39 @@ export class Machine {
   }
 
   private agentTee: ((s: string) => void) | undefined;
+  private qmpPath: string | undefined;
+  private qmpConn: Promise<Qmp> | undefined;
 
-  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string } = {}): Machine {
+  /** QEMU's control socket (needs `qmp` at start); connects on first use. */
+  private qmp(timeoutMs = 30000): Promise<Qmp> {
+    if (!this.qmpPath) throw new Error('this machine was started without a QMP socket: pass { qmp: true } to Machine.start');
+    // One connection for concurrent callers; a failed attempt is not cached, so the next call retries.
+    this.qmpConn ??= Qmp.connect(this.qmpPath, timeoutMs).catch((e: unknown) => {
+      this.qmpConn = undefined;
+      throw e;
+    });
+    return this.qmpConn;
+  }
+
+  /** Save the guest's screen to `file` (QEMU's screendump; PPM unless asked for PNG). */
+  async screendump(file: string, format?: 'ppm' | 'png'): Promise<void> {
+    await (await this.qmp()).screendump(file, format);
+  }
+
+  /** Press keys together on the guest's keyboard (QEMU qcodes, e.g. ['ctrl', 'alt', 'f3']). */
+  async sendKeys(keys: string[], holdMs?: number): Promise<void> {
+    await (await this.qmp()).sendKeys(keys, holdMs);
+  }
+
+  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string; qmp?: boolean } = {}): Machine {
     const tmp = mkdtempSync(join(tmpdir(), 'd2d-vm-'));
-    const full: VmSpec = withFirmwareVars({ ...withInitrds(spec, tmp), agent: join(tmp, 'agent.sock') }, tmp);
+    const qmp = opts.qmp ? { qmp: join(tmp, 'qmp.sock') } : {};
+    const full: VmSpec = withFirmwareVars({ ...withInitrds(spec, tmp), agent: join(tmp, 'agent.sock'), ...qmp }, tmp);
     const argv = qemuArgv(full);
     const proc = start(argv, { log: opts.log });
     const m = new Machine(proc, argv, tmp, opts.tee);
     m.agentTee = opts.agentTee;
+    m.qmpPath = full.qmp;
     return m;
   }
 
@@ -95,6 +121,9 @@ export class Machine {
   }
 
   private cleanup(): void {
+    // An open QMP socket would keep the test process alive after QEMU is gone.
+    this.qmpConn?.then((q) => q.close(), () => undefined);
+    this.qmpConn = undefined;
     rmSync(this.tmp, { recursive: true, force: true });
   }
 }

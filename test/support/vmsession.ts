@@ -15,12 +15,12 @@ export class Session {
   private agentConsole: SerialConsole | undefined;
   private constructor(readonly m: Machine) {}
 
-  static start(spec: Spec, log: string, title: string): Session {
+  static start(spec: Spec, log: string, title: string, opts: { qmp?: boolean } = {}): Session {
     appendFileSync(log, `\n===== ${title} =====\n`);
     const tee = (s: string): void => appendFileSync(log, s);
     const m = Machine.start(
       { accel: 'tcg', memoryMiB: 1024, cpus: 2, serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, ...spec },
-      { tee, agentTee: (s) => tee(s.replace(/^/gm, '[agent] ')) },
+      { tee, agentTee: (s) => tee(s.replace(/^/gm, '[agent] ')), qmp: opts.qmp },
     );
     return new Session(m);
   }
@@ -43,6 +43,16 @@ export class Session {
   /** Type raw keys on the serial console (e.g. arrow keys in the GRUB menu). */
   keys(s: string): void {
     this.m.console.send(s);
+  }
+
+  /** Save the guest's screen (needs `{ qmp: true }` at start). */
+  async screendump(file: string, format?: 'ppm' | 'png'): Promise<void> {
+    await this.m.screendump(file, format);
+  }
+
+  /** Press keys together on the guest's keyboard, by QEMU qcode (needs `{ qmp: true }` at start). */
+  async sendKeys(keys: string[]): Promise<void> {
+    await this.m.sendKeys(keys);
   }
 
   /** The root shell on the virtio console. */
