@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const sources = recordSources(root);
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
-  const { pruned, keptPackages } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages()));
+  const { pruned, keptPackages } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages(plan)));
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });

@@ -189,6 +189,9 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
     config.services.forEach((sv, i) => {
       if (!known.includes(sv.image)) at(['services', i, 'image'], `'${sv.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
     });
+    config.desktop.sessions.forEach((d, i) => {
+      if (!known.includes(d.image)) at(['desktop', 'sessions', i, 'image'], `'${d.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
+    });
   }
   for (const p of checkKernelFiles(config.kernel)) at(p.path, p.message);
   return problems;

@@ -208,6 +208,35 @@ export const ServiceSchema = z.strictObject({
   restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).optional().describe('restart policy (default unless-stopped)'),
 });
 
+/** One desktop or app session: its own display server on its own VT, and its container drawing on it. */
+export const SessionSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,30}$/, 'a short name: lower-case letters, digits, _ and -').describe('session name: container d2d-desktop-NAME, home volume d2d-home-NAME'),
+  image: z.string().min(1).describe('a preloaded image (a tag from images:)'),
+  command: z.array(z.string()).optional().describe("command and arguments (default: the image's)"),
+  env: envMap.optional(),
+  gui: z.boolean().optional().describe('false: a text app, run on its VT with a terminal instead of a display server (default true)'),
+  'wait-for': z.string().regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// URL').optional().describe('kiosk / thin client: the host waits (up to 5 minutes) for this URL to answer before starting the app'),
+  user: z.string().regex(/^\d+(:\d+)?$/, 'a numeric uid or uid:gid').optional().describe('who the app runs as in its container (default 1000:1000; its home is /home/user)'),
+  network: z
+    .union([z.boolean(), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a Docker network name')])
+    .optional()
+    .describe('permission: false (default) no network at all; true the default bridge; or a Docker network by name'),
+  sound: z.boolean().optional().describe('permission: the sound devices (/dev/snd): the app can also record from microphones'),
+  gpu: z.boolean().optional().describe("permission: the GPU's render nodes (/dev/dri/renderD*): a larger kernel attack surface"),
+  folders: z
+    .array(z.string().regex(/^\/[^:\s]*:\/[^:\s]*(:(ro|rw))?$/, "a host folder or file and where the app sees it, such as '/data/share:/share' or '/data/share:/share:ro'"))
+    .optional()
+    .describe('permission: host folders (or files) the app may read (and write unless :ro)'),
+  capabilities: z.array(z.string().regex(/^[A-Z][A-Z_]+$/, 'a capability name such as NET_ADMIN')).optional().describe('permission: Linux capabilities given back (all are dropped)'),
+  'nested-docker': z.boolean().optional().describe('DANGER: a privileged container that can run its own Docker inside; not a sandbox (docs/desktop.md)'),
+});
+
+export const DesktopSchema = z.strictObject({
+  sessions: z.array(SessionSchema).describe('desktop / app sessions, one per VT from VT2 (Ctrl+Alt+F2, F3, ...); the first is shown at boot'),
+  lock: z.boolean().describe('kiosk: no console shell on the screen, no VT switching, no Ctrl+Alt+Backspace'),
+  keyboard: z.string().regex(/^[a-z]{2,3}(\([a-z0-9_-]+\))?$/, "an XKB layout such as us, de or fr").describe('keyboard layout of the display servers (XKB)'),
+});
+
 export const ConfigSchema = z
   .strictObject({
     extends: z.string().optional().describe("a config file this one builds on (relative to this file), or 'default'; the chain always starts from the embedded default"),
@@ -237,6 +266,7 @@ export const ConfigSchema = z
     images: z.array(ImageSchema).describe('container images preloaded into the engine at boot'),
     services: z.array(ServiceSchema).describe('containers started at boot, from preloaded images'),
     persistence: PersistenceSchema,
+    desktop: DesktopSchema,
   })
   .superRefine((c, ctx) => {
     if (c.ssh.enabled && c.ssh.authorized_keys.length === 0) {
@@ -247,6 +277,13 @@ export const ConfigSchema = z
       if (names.has(sv.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `two services are named '${sv.name}'` });
       names.add(sv.name);
     });
+    const sessions = new Set<string>();
+    c.desktop.sessions.forEach((d, i) => {
+      if (sessions.has(d.name)) ctx.addIssue({ code: 'custom', path: ['desktop', 'sessions', i, 'name'], message: `two desktop sessions are named '${d.name}'` });
+      sessions.add(d.name);
+      if (d['wait-for'] && !d.network) ctx.addIssue({ code: 'custom', path: ['desktop', 'sessions', i, 'wait-for'], message: 'an app that waits for a URL needs the network permission (network: true)' });
+    });
+    if (c.desktop.sessions.length > 10) ctx.addIssue({ code: 'custom', path: ['desktop', 'sessions'], message: 'at most 10 sessions (VT2 to VT11)' });
     const seen = new Map<string, string>();
     for (const cls of ['data', 'settings'] as const) {
       c.persistence[cls].forEach((p, i) => {

@@ -33,8 +33,8 @@ export const REQUIRED_MODULES: readonly string[] = [
   'xt_conntrack', 'xt_addrtype', 'isofs', 'sr_mod', 'virtio_blk', 'virtio_net', 'ext4',
 ];
 
-export function moduleSets(extra: readonly string[]): { required: string[]; optional: string[] } {
-  const all = [...DOCKER_MODULES, ...STORAGE_MODULES, ...NET_MODULES, ...MISC_MODULES];
+export function moduleSets(extra: readonly string[], optionalExtra: readonly string[] = []): { required: string[]; optional: string[] } {
+  const all = [...DOCKER_MODULES, ...STORAGE_MODULES, ...NET_MODULES, ...MISC_MODULES, ...optionalExtra];
   const required = [...new Set([...REQUIRED_MODULES, ...extra])].sort();
   const optional = [...new Set(all)].filter((m) => !required.includes(m)).sort();
   return { required, optional };

@@ -6,6 +6,7 @@ import { moduleSets } from './modules.js';
 import type { AptSource } from './aptsources.js';
 import { planImages, planServices, type ImagePlan, type ServicePlan } from './images.js';
 import { kernelSource, type KernelSource } from './kernel.js';
+import { DESKTOP_MODULES, DESKTOP_PACKAGES, planDesktop, type DesktopPlan } from './desktop.js';
 
 /** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
 export function basePackages(c: Config): string[] {
@@ -31,6 +32,7 @@ export function basePackages(c: Config): string[] {
     // The remote API's CA and certificates are made on the machine at first boot.
     ...(c.docker['remote-api'].enabled ? ['openssl'] : []),
     ...(c.persistence.enabled ? PERSISTENCE_PACKAGES : []),
+    ...(c.desktop.sessions.some((s) => s.gui ?? true) ? DESKTOP_PACKAGES : []),
   ];
 }
 
@@ -56,6 +58,8 @@ export interface BuildPlan {
   rootfs: { hostname: string; daemonJson: Record<string, unknown>; remoteApi: { port: number; names: string[] } | null };
   /** Encrypted persistence, install to disk and factory reset (docs/persistence.md); null when disabled. */
   persistence: PersistencePlan | null;
+  /** Desktop and app sessions (docs/desktop.md); null when the config has none. */
+  desktop: DesktopPlan | null;
   system: { timezone: string; locale: string; keyboard: string };
   ssh: Config['ssh'];
   files: Config['files'];
@@ -95,12 +99,13 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
-    kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules) },
+    kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules, c.desktop.sessions.length > 0 ? DESKTOP_MODULES : []) },
     rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon, remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
     system: { timezone: c.timezone, locale: c.locale, keyboard: c.keyboard },
     persistence: c.persistence.enabled
       ? { data: c.persistence.data.map(trimSlash), settings: c.persistence.settings.map(trimSlash), pbkdfMemoryKiB: c.persistence['pbkdf-memory'], waitSeconds: c.persistence.wait }
       : null,
+    desktop: planDesktop(c),
     ssh: c.ssh,
     files: c.files,
     hooks: c.hooks,

@@ -59,8 +59,14 @@ export const PRUNE_PACKAGES: readonly PrunePackage[] = [
 ];
 
 /** The rules for one image: the fixed ones, plus sources that the build compiled into something smaller. */
-export function pruneRules(p: { system: { locale: string; keyboard: string; timezone: string }; rootfs: { remoteApi: unknown } }): PruneRule[] {
+export function pruneRules(p: { system: { locale: string; keyboard: string; timezone: string }; rootfs: { remoteApi: unknown }; desktop?: unknown }): PruneRule[] {
   const rules = [...PRUNE_RULES];
+  if (p.desktop) {
+    rules.push(
+      { path: 'usr/lib/x86_64-linux-gnu/gbm', why: "libgbm's Mesa backend, dlopen()ed for GL buffers only; the X server runs without GL (modesetting with AccelMethod none)" },
+      { path: 'usr/share/console-setup', why: "keyboard-configuration's Perl tables for its install-time questions; the X server's layout comes from the config (desktop.keyboard)" },
+    );
+  }
   if (needsLocales(p.system.locale)) {
     rules.push({ path: 'usr/share/i18n', why: 'locale sources and charmaps: the configured locale is already compiled into /usr/lib/locale/locale-archive' });
   }
@@ -77,7 +83,34 @@ export function pruneRules(p: { system: { locale: string; keyboard: string; time
   return rules;
 }
 
+const DLOPEN_GL = "the X server runs without GL (modesetting with AccelMethod none, GLX off): Mesa's drivers are only ever dlopen()ed, and apps bring their own in their containers";
+
+/**
+ * A desktop host's X server depends on Mesa's GL and EGL stack (and through it LLVM), but is
+ * configured not to use it (docs/desktop.md). Dropped when nothing that stays links to them.
+ */
+export const DESKTOP_PRUNE_PACKAGES: readonly PrunePackage[] = [
+  { name: 'libgl1-mesa-dri', why: DLOPEN_GL },
+  { name: 'mesa-libgallium', why: DLOPEN_GL },
+  { name: 'libglx-mesa0', why: DLOPEN_GL },
+  { name: 'libegl-mesa0', why: DLOPEN_GL },
+  { name: 'mesa-vulkan-drivers', why: DLOPEN_GL },
+  { name: 'libllvm19', why: 'LLVM, the shader compiler of Mesa\'s drivers (pruned)' },
+  { name: 'libllvm18', why: 'LLVM, the shader compiler of Mesa\'s drivers (pruned)' },
+  { name: 'libz3-4', why: "LLVM's SMT solver library (LLVM is pruned)" },
+  { name: 'libdrm-amdgpu1', why: "Mesa's AMD driver's libdrm part (Mesa's drivers are pruned; the kernel driver is separate)" },
+  { name: 'libdrm-radeon1', why: "Mesa's Radeon driver's libdrm part" },
+  { name: 'libdrm-nouveau2', why: "Mesa's Nouveau driver's libdrm part" },
+  { name: 'libdrm-intel1', why: "Mesa's Intel driver's libdrm part" },
+  { name: 'libsensors5', why: "hardware sensors, read by Mesa's HUD only" },
+  { name: 'libvulkan1', why: 'the Vulkan loader; nothing on the host uses Vulkan' },
+  { name: 'udev', why: 'the X server is configured with static input devices (no udev daemon runs: busybox uevent loads drivers)', alsoPaths: ['etc/udev/hwdb.bin', 'usr/lib/udev/hwdb.bin'] },
+  { name: 'systemd-hwdb', why: "udev's hardware database (udev is pruned)", alsoPaths: ['usr/lib/udev/hwdb.bin'] },
+  { name: 'libsystemd-shared', why: "systemd's shared code, for udev's tools (pruned)" },
+  { name: 'systemd', why: "systemd as init and its services, pulled in by udev; the image's init is busybox (docs/init.md)" },
+];
+
 /** Packages to prune for one image. */
-export function prunePackages(): PrunePackage[] {
-  return [...PRUNE_PACKAGES];
+export function prunePackages(p: { desktop: unknown } = { desktop: null }): PrunePackage[] {
+  return [...PRUNE_PACKAGES, ...(p.desktop ? DESKTOP_PRUNE_PACKAGES : [])];
 }

@@ -8,6 +8,7 @@ import { run } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
 import { serviceScript } from '../plan/images.js';
+import { inittabLines, sessionConf, sessionRun } from '../plan/desktop.js';
 
 /** Lock root's password (no default password): the console shell needs none. */
 export function lockRoot(shadow: string): string {
@@ -61,5 +62,17 @@ export async function applyOverlay(ctx: Context, root: string, logFile: string):
     for (const d of [...q.data, ...q.settings]) mkdirSync(join(root, d), { recursive: true });
   }
   for (const sv of p.services) w(`etc/d2d/services/${sv.file}`, serviceScript(sv));
+  if (p.desktop) {
+    const d = p.desktop;
+    d.sessions.forEach((s, i) => {
+      w(`etc/d2d/desktop/${s.name}.conf`, sessionConf(d, s, i));
+      w(`etc/d2d/desktop/${s.name}.run`, sessionRun(s));
+    });
+    // init supervises the sessions; a locked (kiosk) machine has no shell on its screen (serial stays).
+    const inittab = readFileSync(join(root, 'etc/inittab'), 'utf8')
+      .split('\n')
+      .filter((l) => !(d.lock && l.includes('console-shell tty1')));
+    w('etc/inittab', [...inittab.filter((l) => l !== ''), '# desktop sessions (config desktop.sessions, docs/desktop.md)', ...inittabLines(d), ''].join('\n'));
+  }
   writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
 }

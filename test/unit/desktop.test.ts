@@ -1,0 +1,91 @@
+// Desktop sessions: config rules, the plan (packages, modules, VTs, prune), the
+// exact sandbox of each session's `docker run`, and what the image's init gets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfigText } from '../../src/config/load.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { inittabLines, sessionConf } from '../../src/plan/desktop.js';
+import { pruneRules, prunePackages } from '../../src/plan/prune.js';
+import { problems } from './problems.js';
+
+const IMAGES = 'images:\n  - tag: "me/desk:1"\n    debian: {packages: [xterm]}\n';
+const plan = (text: string): ReturnType<typeof makePlan> => {
+  const l = loadConfigText(text, 'my.yaml');
+  return makePlan(l.config, { outDir: '/o', configHash: l.hash, sourceDateEpoch: 1700000000 });
+};
+
+test('desktop: no sessions, no display server', () => {
+  const p = plan(IMAGES);
+  assert.equal(p.desktop, null);
+  assert.ok(!p.packages.includes('xserver-xorg-core'));
+  assert.ok(!p.kernel.modules.optional.includes('bochs'));
+  assert.ok(!prunePackages(p).some((x) => x.name === 'mesa-libgallium'));
+});
+
+test('desktop: a default session is sandboxed: exact docker run', () => {
+  const p = plan(`${IMAGES}desktop:\n  sessions:\n    - {name: main, image: "me/desk:1"}\n`);
+  assert.ok(p.packages.includes('xserver-xorg-core') && p.packages.includes('xserver-xorg-input-evdev'));
+  assert.ok(p.kernel.modules.optional.includes('bochs') && p.kernel.modules.optional.includes('evdev'));
+  assert.ok(prunePackages(p).some((x) => x.name === 'libllvm19'));
+  assert.ok(pruneRules(p).some((r) => r.path === 'usr/lib/x86_64-linux-gnu/gbm'));
+  const s = p.desktop!.sessions[0]!;
+  assert.equal(s.vt, 2);
+  assert.equal(s.display, 0);
+  assert.deepEqual(s.argv, [
+    'docker', 'run', '--rm', '--name', 'd2d-desktop-main', '--label', 'd2d.desktop=main', '--init',
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--ipc', 'private', '--network', 'none',
+    '--user', '1000:1000', '-e', 'HOME=/home/user', '-v', 'd2d-home-main:/home/user', '-w', '/home/user',
+    '-e', 'DISPLAY=:0', '-e', 'XAUTHORITY=/run/d2d-x/Xauthority',
+    '-v', '/tmp/.X11-unix/X0:/tmp/.X11-unix/X0', '-v', '/run/d2d/desktop/main/Xauthority:/run/d2d-x/Xauthority:ro',
+    'me/desk:1',
+  ]);
+  assert.ok(!s.argv.some((a) => a.includes('docker.sock') || a === '--privileged' || a === '--pid' || a === 'host'));
+  assert.deepEqual(inittabLines(p.desktop!), ['::respawn:/usr/lib/d2d/desktop-session main']);
+});
+
+test('desktop: declared permissions, one flag each; sessions get VT2, VT3, ...', () => {
+  const p = plan(
+    `${IMAGES}desktop:\n  lock: true\n  keyboard: de\n  sessions:\n    - {name: a, image: "me/desk:1"}\n` +
+      `    - {name: b, image: "me/desk:1", network: true, sound: true, gpu: true, folders: ["/data/x:/x:ro"], capabilities: [SYS_NICE], env: {A: 1}, command: [xterm, -e, top], wait-for: "http://10.0.0.1/"}\n` +
+      `    - {name: c, image: "me/desk:1", gui: false, network: lan, user: "0"}\n`,
+  );
+  const [a, b, c] = p.desktop!.sessions;
+  assert.deepEqual([a!.vt, b!.vt, c!.vt], [2, 3, 4]);
+  const argv = b!.argv.join(' ');
+  for (const want of ['--cap-drop ALL --cap-add SYS_NICE', '--network bridge', '--device /dev/snd --group-add 29', '--device /dev/dri --group-add 44', '-v /data/x:/x:ro', '-e A=1', 'me/desk:1 xterm -e top']) {
+    assert.ok(argv.includes(want), `${want} in ${argv}`);
+  }
+  assert.ok(c!.argv.includes('-it') && !c!.argv.some((x) => x.startsWith('DISPLAY=')));
+  assert.ok(c!.argv.join(' ').includes('--network lan --user 0'));
+  assert.deepEqual(inittabLines(p.desktop!), [
+    '::respawn:/usr/lib/d2d/desktop-session a',
+    '::respawn:/usr/lib/d2d/desktop-session b',
+    'tty4::respawn:/usr/lib/d2d/desktop-session c',
+  ]);
+  const conf = sessionConf(p.desktop!, b!, 1);
+  for (const line of ['NAME=b', 'VT=3', 'DISPLAY_NUM=1', 'FIRST=0', 'WAIT_FOR=http://10.0.0.1/', 'LOCK=1', 'KEYBOARD=de', 'SOUND=1', 'GPU=1', 'APP_USER=1000:1000']) {
+    assert.ok(conf.split('\n').includes(line), `${line} in\n${conf}`);
+  }
+});
+
+test('desktop: nested Docker is the documented exception: privileged', () => {
+  const p = plan(`${IMAGES}desktop:\n  sessions:\n    - {name: dind, image: "me/desk:1", nested-docker: true}\n`);
+  const argv = p.desktop!.sessions[0]!.argv;
+  assert.ok(argv.includes('--privileged'));
+  assert.ok(!argv.includes('--cap-drop'));
+});
+
+test('desktop: bad sessions are named at file:line', () => {
+  let p = problems(`${IMAGES}desktop:\n  sessions:\n    - {name: a, image: "me/desk:1"}\n    - {name: a, image: "me/desk:1", command: [x]}\n`);
+  assert.match(p[0]!.message, /two desktop sessions are named 'a'/);
+  assert.equal(p[0]!.line, 7);
+  p = problems(`${IMAGES}desktop:\n  sessions:\n    - {name: k, image: "me/desk:1", wait-for: "http://x/"}\n`);
+  assert.match(p[0]!.message, /needs the network permission/);
+  p = problems(`${IMAGES}desktop:\n  sessions:\n    - {name: k, image: "me/other:1"}\n`);
+  assert.equal(p[0]!.path, 'desktop.sessions.0.image');
+  assert.match(p[0]!.message, /'me\/other:1' is not a preloaded image \(images: me\/desk:1\)/);
+  p = problems(`${IMAGES}desktop:\n  sessions:\n    - {name: k, image: "me/desk:1", folders: ["relative:/x"]}\n`);
+  assert.match(p[0]!.message, /host folder/);
+  p = problems(`${IMAGES}desktop:\n  sessions:\n    - {name: "Bad Name", image: "me/desk:1"}\n`);
+  assert.match(p[0]!.message, /short name/);
+});
