@@ -1,4 +1,5 @@
 // Command-line flags only: each command is a thin adapter over the API.
+import { writeAppConfig } from './commands/app.js';
 import { Command, Option } from 'commander';
 import { build, planFor } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
@@ -36,8 +37,14 @@ program
   .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
   .option('--in-docker', 'run the build inside a Docker container (the host needs only docker; see docs/in-docker.md)')
   .option('--rebuild-builder', 'with --in-docker: make the builder image afresh even if one with the same inputs exists')
-  .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean }, cmd: Command) => {
+  .option('--app <image>', 'make the machine boot straight into this one container app, locked (a tag from images:, a registry reference, or a docker save tarball)')
+  .option('--app-text', 'with --app: a text app, on its VT with a terminal instead of a display server')
+  .option('--app-network', 'with --app: give the app the network (default: none)')
+  .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; app?: string; appText?: boolean; appNetwork?: boolean }, cmd: Command) => {
     if (o.rebuildBuilder && !o.inDocker) cmd.error('error: --rebuild-builder only applies with --in-docker', { exitCode: 2 });
+    if ((o.appText || o.appNetwork) && !o.app) cmd.error('error: --app-text and --app-network only apply with --app', { exitCode: 2 });
+    if (o.app && o.inDocker) cmd.error('error: --app does not work with --in-docker yet: build natively, or put the session in the config (docs/desktop.md)', { exitCode: 2 });
+    if (o.app) config = writeAppConfig(config, { image: o.app, text: o.appText, network: o.appNetwork });
     if (o.inDocker) {
       setExit(await buildInDocker({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildBuilder: o.rebuildBuilder, verbose: Boolean(program.opts().verbose) }));
       return;

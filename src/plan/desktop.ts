@@ -68,7 +68,8 @@ export function sessionArgv(s: Session, display: number): string[] {
   a.push('--ipc', 'private');
   a.push('--network', s.network === true ? 'bridge' : s.network ? s.network : 'none');
   const user = s.user ?? DEFAULT_USER;
-  a.push('--user', user, '-e', `HOME=${CONTAINER_HOME}`, '-v', `${homeVolume(s.name)}:${CONTAINER_HOME}`, '-w', CONTAINER_HOME);
+  // nocopy: Docker would otherwise copy the ownership of the image's (or workdir's) folder onto the new volume.
+  a.push('--user', user, '-e', `HOME=${CONTAINER_HOME}`, '-v', `${homeVolume(s.name)}:${CONTAINER_HOME}:nocopy`, '-w', CONTAINER_HOME);
   if (s.gui ?? true) {
     const sock = `/tmp/.X11-unix/X${display}`;
     a.push('-e', `DISPLAY=:${display}`, '-e', `XAUTHORITY=${CONTAINER_XAUTHORITY}`);

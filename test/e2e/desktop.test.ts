@@ -62,7 +62,7 @@ describe('desktop sessions', { skip: SKIP }, () => {
 
   test('each session is its own X server on its own VT, its app sandboxed; Ctrl+Alt+Fn switches; an app that dies comes back', { timeout: 30 * 60000 }, async () => {
     rmSync(LOG, { force: true });
-    const s = Session.start({ boot: { kind: 'cdrom', image: ISO }, firmware: 'bios', memoryMiB: 2048 }, LOG, 'desktop', { qmp: true });
+    const s = Session.start({ boot: { kind: 'cdrom', image: ISO }, firmware: 'bios', memoryMiB: 3072 }, LOG, 'desktop', { qmp: true });
     try {
       await s.waitFor(/d2d: desktop red: app starting on vt2/, 600000);
       await s.waitFor(/d2d: desktop blue: app starting on vt3/, 300000);
@@ -119,6 +119,27 @@ describe('desktop sessions', { skip: SKIP }, () => {
       await s.sh(`kill $(docker inspect -f '{{.State.Pid}}' d2d-desktop-red)`);
       await s.sh(`n=0; until [ "$(docker inspect -f '{{.State.Running}} {{.Id}}' d2d-desktop-red 2>/dev/null | cut -c1-4)" = true ] && [ "$(docker inspect -f '{{.Id}}' d2d-desktop-red)" != ${before} ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done`, 200000);
       await s.waitFor(/d2d: desktop red: app starting on vt2/, 120000);
+
+      // The kiosk: Firefox ESR on VT4, showing a page a service serves inside the guest.
+      await s.sendKeys(['ctrl', 'alt', 'f4']);
+      await waitForColour(s, 'kiosk', GREEN, 0.6, 600000);
+      const k = await inspect(s, 'kiosk');
+      assert.equal(k.HostConfig.NetworkMode, 'bridge', 'the kiosk declared the network');
+      assert.deepEqual(k.HostConfig.CapDrop, ['ALL']);
+      assert.equal(k.HostConfig.Privileged, false);
+      assert.ok(k.Mounts.some((m) => m.Destination === '/etc/firefox-esr/policies/policies.json'), 'its declared file');
+      // Kill the browser: the screen loses the page, then the session brings it back.
+      await s.sh('kill -9 $(busybox pgrep -x firefox-esr)');
+      const gone = join(OUT, 'kiosk-killed.ppm');
+      let share = 1;
+      for (let i = 0; i < 30 && share > 0.1; i++) {
+        await s.screendump(gone);
+        share = colourShare(parsePpm(readFileSync(gone)), GREEN, 24);
+      }
+      assert.ok(share <= 0.1, `the page left the screen when the browser was killed (${(share * 100).toFixed(0)}% still green)`);
+      await s.waitFor(/d2d: desktop kiosk: app starting on vt4/, 120000);
+      await waitForColour(s, 'kiosk-back', GREEN, 0.6, 600000);
+      assert.notEqual((await inspect(s, 'kiosk')).Id, k.Id, 'a new container');
       await s.off();
     } finally {
       s.kill();

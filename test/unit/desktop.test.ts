@@ -7,6 +7,13 @@ import { makePlan } from '../../src/plan/plan.js';
 import { inittabLines, sessionConf } from '../../src/plan/desktop.js';
 import { pruneRules, prunePackages } from '../../src/plan/prune.js';
 import { problems } from './problems.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { appLayer } from '../../src/commands/app.js';
+import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { D2DError } from '../../src/errors.js';
 
 const IMAGES = 'images:\n  - tag: "me/desk:1"\n    debian: {packages: [xterm]}\n';
 const plan = (text: string): ReturnType<typeof makePlan> => {
@@ -34,7 +41,7 @@ test('desktop: a default session is sandboxed: exact docker run', () => {
   assert.deepEqual(s.argv, [
     'docker', 'run', '--rm', '--name', 'd2d-desktop-main', '--label', 'd2d.desktop=main', '--init',
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--ipc', 'private', '--network', 'none',
-    '--user', '1000:1000', '-e', 'HOME=/home/user', '-v', 'd2d-home-main:/home/user', '-w', '/home/user',
+    '--user', '1000:1000', '-e', 'HOME=/home/user', '-v', 'd2d-home-main:/home/user:nocopy', '-w', '/home/user',
     '-e', 'DISPLAY=:0', '-e', 'XAUTHORITY=/run/d2d-x/Xauthority',
     '-v', '/tmp/.X11-unix/X0:/tmp/.X11-unix/X0', '-v', '/run/d2d/desktop/main/Xauthority:/run/d2d-x/Xauthority:ro',
     'me/desk:1',
@@ -88,4 +95,26 @@ test('desktop: bad sessions are named at file:line', () => {
   assert.match(p[0]!.message, /host folder/);
   p = problems(`${IMAGES}desktop:\n  sessions:\n    - {name: "Bad Name", image: "me/desk:1"}\n`);
   assert.match(p[0]!.message, /short name/);
+});
+
+test('build --app: a tarball, a reference or a preloaded tag becomes the one locked session', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'd2d-app-'));
+  const tar = join(dir, 'tool.tar');
+  writeFileSync(tar, busyboxImage(Buffer.from('not really busybox'), 'me/tool:3', 0).tarball);
+  let l = appLayer(undefined, { image: tar, text: true }, dir);
+  assert.equal(l.tag, 'me/tool:3');
+  assert.deepEqual(parse(l.yaml), {
+    extends: 'default', name: 'tool', images: [{ tarball: tar }],
+    desktop: { lock: true, sessions: [{ name: 'app', image: 'me/tool:3', gui: false }] },
+  });
+  l = appLayer(undefined, { image: '127.0.0.1:5000/team/viewer:2', network: true }, dir);
+  assert.deepEqual(parse(l.yaml).images, [{ ref: '127.0.0.1:5000/team/viewer:2' }]);
+  assert.deepEqual(parse(l.yaml).desktop.sessions, [{ name: 'app', image: '127.0.0.1:5000/team/viewer:2', network: true }]);
+  const cfg = join(dir, 'mine.yaml');
+  writeFileSync(cfg, `name: mine\n${IMAGES}`);
+  l = appLayer('mine.yaml', { image: 'me/desk:1' }, dir);
+  assert.deepEqual(parse(l.yaml), { extends: cfg, desktop: { lock: true, sessions: [{ name: 'app', image: 'me/desk:1' }] } });
+  assert.throws(() => appLayer(undefined, { image: 'No Such Thing' }, dir), (e: unknown) => e instanceof D2DError && e.exitCode === 2 && /not a file, a preloaded image's tag, or an image reference/.test(e.message));
+  writeFileSync(join(dir, 'junk.tar'), 'junk');
+  assert.throws(() => appLayer(undefined, { image: join(dir, 'junk.tar') }, dir), /not a docker-archive tarball/);
 });
