@@ -6,7 +6,8 @@
 // .cache/e2e/desktop/ (PNG).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { busyboxImage } from '../../src/oci/dockerArchive.js';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { colourShare, parsePpm, type Rgb } from '../../src/vm/ppm.js';
@@ -64,8 +65,8 @@ describe('desktop sessions', { skip: SKIP }, () => {
     rmSync(LOG, { force: true });
     const s = Session.start({ boot: { kind: 'cdrom', image: ISO }, firmware: 'bios', memoryMiB: 3072 }, LOG, 'desktop', { qmp: true });
     try {
-      await s.waitFor(/d2d: desktop red: app starting on vt2/, 600000);
-      await s.waitFor(/d2d: desktop blue: app starting on vt3/, 300000);
+      // The sessions start side by side, in any order.
+      await Promise.all([/red: app starting on vt2/, /blue: app starting on vt3/].map((re) => s.m.console.waitFor(re, 600000)));
       // The first session is shown once every X server is up.
       await waitForColour(s, 'red', RED, 0.9, 300000);
       await s.sendKeys(['ctrl', 'alt', 'f3']);
@@ -116,20 +117,22 @@ describe('desktop sessions', { skip: SKIP }, () => {
 
       // The app dies: init runs the session again, with a new container (the kiosk test checks the screen).
       const before = (await inspect(s, 'red')).Id;
+      let from = s.m.console.length;
       await s.sh(`kill $(docker inspect -f '{{.State.Pid}}' d2d-desktop-red)`);
       await s.sh(`n=0; until [ "$(docker inspect -f '{{.State.Running}} {{.Id}}' d2d-desktop-red 2>/dev/null | cut -c1-4)" = true ] && [ "$(docker inspect -f '{{.Id}}' d2d-desktop-red)" != ${before} ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done`, 200000);
-      await s.waitFor(/d2d: desktop red: app starting on vt2/, 120000);
+      await s.m.console.waitFor(/d2d: desktop red: app starting on vt2/, 120000, from);
 
       // The kiosk: Firefox ESR on VT4, showing a page a service serves inside the guest.
       await s.sendKeys(['ctrl', 'alt', 'f4']);
-      await waitForColour(s, 'kiosk', GREEN, 0.6, 600000);
+      await waitForColour(s, 'kiosk', GREEN, 0.85, 600000);
       const k = await inspect(s, 'kiosk');
       assert.equal(k.HostConfig.NetworkMode, 'bridge', 'the kiosk declared the network');
       assert.deepEqual(k.HostConfig.CapDrop, ['ALL']);
       assert.equal(k.HostConfig.Privileged, false);
       assert.ok(k.Mounts.some((m) => m.Destination === '/etc/firefox-esr/policies/policies.json'), 'its declared file');
       // Kill the browser: the screen loses the page, then the session brings it back.
-      await s.sh('kill -9 $(busybox pgrep -x firefox-esr)');
+      from = s.m.console.length;
+      await s.sh('kill -9 $(grep -l -x firefox-esr /proc/[0-9]*/comm | cut -d/ -f3)');
       const gone = join(OUT, 'kiosk-killed.ppm');
       let share = 1;
       for (let i = 0; i < 30 && share > 0.1; i++) {
@@ -137,9 +140,38 @@ describe('desktop sessions', { skip: SKIP }, () => {
         share = colourShare(parsePpm(readFileSync(gone)), GREEN, 24);
       }
       assert.ok(share <= 0.1, `the page left the screen when the browser was killed (${(share * 100).toFixed(0)}% still green)`);
-      await s.waitFor(/d2d: desktop kiosk: app starting on vt4/, 120000);
-      await waitForColour(s, 'kiosk-back', GREEN, 0.6, 600000);
+      await s.m.console.waitFor(/d2d: desktop kiosk: app starting on vt4/, 120000, from);
+      await waitForColour(s, 'kiosk-back', GREEN, 0.85, 600000);
       assert.notEqual((await inspect(s, 'kiosk')).Id, k.Id, 'a new container');
+      await s.off();
+    } finally {
+      s.kill();
+    }
+  });
+
+  test('build --app: a text app as its own live CD, on its VT, locked; typed keys reach it', { timeout: 30 * 60000 }, async () => {
+    const dir = join(OUT, 'app');
+    mkdirSync(dir, { recursive: true });
+    const tarball = join(dir, 'tool.tar');
+    writeFileSync(tarball, busyboxImage(readFileSync('/bin/busybox'), 'd2d-test/tool:1', 0).tarball);
+    writeFileSync(join(dir, 'base.yaml'), 'name: d2d-app\ninitramfs: {compression: zstd, level: 3}\npersistence: {enabled: false}\n');
+    const r = await cli(['build', join(dir, 'base.yaml'), '--app', tarball, '--app-text', '-o', dir]);
+    assert.equal(r.status, 0, `build --app failed:\n${r.stderr}`);
+    const s = Session.start({ boot: { kind: 'cdrom', image: join(dir, 'd2d-app.iso') }, firmware: 'bios', memoryMiB: 1024 }, LOG, 'app', { qmp: true });
+    try {
+      await s.m.console.waitFor(/d2d: desktop app: app starting on vt2/, 600000);
+      await s.sh('n=0; until [ "$(docker inspect -f "{{.State.Running}}" d2d-desktop-app 2>/dev/null)" = true ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done');
+      const c = await inspect(s, 'app');
+      assert.deepEqual(c.HostConfig.CapDrop, ['ALL']);
+      assert.equal(c.HostConfig.NetworkMode, 'none');
+      assert.match(await s.sh('cat /sys/class/tty/tty0/active'), /^tty2\s*$/m, "the app's VT is on the screen");
+      // Locked: no shell on the screen's first VT (the serial console keeps one).
+      assert.doesNotMatch(await s.sh('busybox ps -o args'), /console-shell tty1/);
+      // Type on the keyboard as a person would: the app gets it.
+      await new Promise((res) => setTimeout(res, 5000)); // the shell's prompt
+      for (const k of [...'touch typed'].map((ch) => (ch === ' ' ? 'spc' : ch)).concat(['ret'])) await s.sendKeys([k]);
+      await s.sh('n=0; until docker exec d2d-desktop-app ls /home/user/typed; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done', 120000);
+      await s.screendump(join(OUT, 'app.png'), 'png');
       await s.off();
     } finally {
       s.kill();
