@@ -1,10 +1,12 @@
 // The shared APT package cache (~/.cache/debian2docker/apt), safe for builds
 // that run at the same time. mmdebstrap's sync-in tars the folder it is given
 // and fails when another build writes into it meanwhile ("file changed as we
-// read it"). So each mmdebstrap run reads a private snapshot (hard links) and
-// writes into a private folder; new packages then enter the cache by rename,
+// read it"). So each mmdebstrap run reads a private snapshot and writes into a
+// private folder. The snapshot is a copy (a reflink where the file system has
+// them), not hard links: linking a file changes its inode's ctime, which tar in
+// another build reading the same inode reports as "file changed as we read it". new packages then enter the cache by rename,
 // which other builds see whole or not at all.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkOrCopy } from '../fsutil.js';
 
@@ -21,7 +23,7 @@ export function snapshotAptCache(cache: string, workDir: string, name: string): 
     rmSync(d, { recursive: true, force: true });
     mkdirSync(d, { recursive: true });
   }
-  for (const f of debs(cache)) linkOrCopy(join(cache, f), join(dirs.in, f));
+  for (const f of debs(cache)) copyFileSync(join(cache, f), join(dirs.in, f), constants.COPYFILE_FICLONE);
   return dirs;
 }
 
