@@ -222,7 +222,7 @@ export const SessionSchema = z.strictObject({
     .optional()
     .describe('permission: false (default) no network at all; true the default bridge; or a Docker network by name'),
   sound: z.boolean().optional().describe('permission: the sound devices (/dev/snd): the app can also record from microphones'),
-  gpu: z.boolean().optional().describe("permission: the GPU's render nodes (/dev/dri/renderD*): a larger kernel attack surface"),
+  gpu: z.boolean().optional().describe("permission: the first GPU's render node (/dev/dri/renderD128): a larger kernel attack surface"),
   folders: z
     .array(z.string().regex(/^\/[^:\s]*:\/[^:\s]*(:(ro|rw))?$/, "a host folder or file and where the app sees it, such as '/data/share:/share' or '/data/share:/share:ro'"))
     .optional()

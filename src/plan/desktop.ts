@@ -78,7 +78,8 @@ export function sessionArgv(s: Session, display: number): string[] {
     a.push('-it');
   }
   if (s.sound) a.push('--device', '/dev/snd', '--group-add', String(AUDIO_GID));
-  if (s.gpu) a.push('--device', '/dev/dri', '--group-add', String(VIDEO_GID));
+  // The render node only: /dev/dri/card0 is the display's KMS device, which the host's X server owns.
+  if (s.gpu) a.push('--device', '/dev/dri/renderD128', '--group-add', String(VIDEO_GID));
   for (const f of s.folders ?? []) a.push('-v', f);
   for (const [k, v] of Object.entries(s.env ?? {})) a.push('-e', `${k}=${v}`);
   a.push(s.image, ...(s.command ?? []));

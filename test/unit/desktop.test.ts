@@ -59,7 +59,7 @@ test('desktop: declared permissions, one flag each; sessions get VT2, VT3, ...',
   const [a, b, c] = p.desktop!.sessions;
   assert.deepEqual([a!.vt, b!.vt, c!.vt], [2, 3, 4]);
   const argv = b!.argv.join(' ');
-  for (const want of ['--cap-drop ALL --cap-add SYS_NICE', '--network bridge', '--device /dev/snd --group-add 29', '--device /dev/dri --group-add 44', '-v /data/x:/x:ro', '-e A=1', 'me/desk:1 xterm -e top']) {
+  for (const want of ['--cap-drop ALL --cap-add SYS_NICE', '--network bridge', '--device /dev/snd --group-add 29', '--device /dev/dri/renderD128 --group-add 44', '-v /data/x:/x:ro', '-e A=1', 'me/desk:1 xterm -e top']) {
     assert.ok(argv.includes(want), `${want} in ${argv}`);
   }
   assert.ok(c!.argv.includes('-it') && !c!.argv.some((x) => x.startsWith('DISPLAY=')));
