@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG } from '../paths.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
-import { declaredTags } from '../plan/images.js';
+import { declaredTags, imageUsers } from '../plan/images.js';
 import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
 
 interface Source {
@@ -186,12 +186,9 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
   // A service runs a preloaded image. Tags inside tarballs are only known at build time (checked then).
   const known = declaredTags(config.images);
   if (!config.images.some((im) => 'tarball' in im)) {
-    config.services.forEach((sv, i) => {
-      if (!known.includes(sv.image)) at(['services', i, 'image'], `'${sv.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
-    });
-    config.desktop.sessions.forEach((d, i) => {
-      if (!known.includes(d.image)) at(['desktop', 'sessions', i, 'image'], `'${d.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
-    });
+    for (const u of imageUsers(config.services, config.desktop.sessions)) {
+      if (!known.includes(u.image)) at(u.path, `'${u.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
+    }
   }
   for (const p of checkKernelFiles(config.kernel)) at(p.path, p.message);
   return problems;

@@ -9,7 +9,7 @@ import { run } from '../tools/exec.js';
 import { mmdebstrapImageArgv } from '../tools/mmdebstrap.js';
 import { skopeoCopyArgv, skopeoInspectRawArgv, skopeoManifestDigestArgv, skopeoOciToDockerArgv } from '../tools/skopeo.js';
 import { parseArchiveManifest, writeDockerArchive } from '../oci/dockerArchive.js';
-import { imagesIndex, type BuiltImage, type ImagePlan } from '../plan/images.js';
+import { imagesIndex, imageUsers, type BuiltImage, type ImagePlan } from '../plan/images.js';
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
@@ -176,11 +176,11 @@ export async function buildImages(ctx: Context, logFile: string, apt: AptSetup):
       sha256: await sha256File(out),
     });
   }
-  // Every service must run an image the machine will have.
+  // Every service and desktop session must run an image the machine will have (tags inside tarballs are only known now).
   const tags = new Set(records.flatMap((r) => [...r.tags, r.id]));
-  for (const sv of ctx.plan.services) {
-    if (!tags.has(sv.image)) {
-      throw new StageError('images', `service '${sv.name}' runs '${sv.image}', which none of the preloaded images is tagged as`, {
+  for (const u of imageUsers(ctx.plan.services, ctx.plan.desktop?.sessions ?? [])) {
+    if (!tags.has(u.image)) {
+      throw new StageError('images', `${u.what} runs '${u.image}', which none of the preloaded images is tagged as`, {
         exitCode: ExitCode.config,
         hint: `images carry: ${[...tags].filter((t) => !t.startsWith('sha256:')).join(', ') || '(no tags)'}; add the tag with images[].tags`,
       });

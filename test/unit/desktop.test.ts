@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { appLayer } from '../../src/commands/app.js';
+import { imageUsers } from '../../src/plan/images.js';
 import { busyboxImage } from '../../src/oci/dockerArchive.js';
 import { D2DError } from '../../src/errors.js';
 
@@ -120,4 +121,11 @@ test('build --app: a tarball, a reference or a preloaded tag becomes the one loc
   assert.throws(() => appLayer(undefined, { image: 'No Such Thing' }, dir), (e: unknown) => e instanceof D2DError && e.exitCode === 2 && /not a file, a preloaded image's tag, or an image reference/.test(e.message));
   writeFileSync(join(dir, 'junk.tar'), 'junk');
   assert.throws(() => appLayer(undefined, { image: join(dir, 'junk.tar') }, dir), /not a docker-archive tarball/);
+});
+
+test('services and desktop sessions are both checked for a preloaded image (at load, and again at build for tarball tags)', () => {
+  assert.deepEqual(imageUsers([{ name: 'web', image: 'a:1' }], [{ name: 'main', image: 'b:2' }]), [
+    { what: "service 'web'", path: ['services', 0, 'image'], image: 'a:1' },
+    { what: "desktop session 'main'", path: ['desktop', 'sessions', 0, 'image'], image: 'b:2' },
+  ]);
 });
