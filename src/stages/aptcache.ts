@@ -2,10 +2,10 @@
 // that run at the same time. mmdebstrap's sync-in tars the folder it is given
 // and fails when another build writes into it meanwhile ("file changed as we
 // read it"). So each mmdebstrap run reads a private snapshot and writes into a
-// private folder. The snapshot is a copy (a reflink where the file system has
-// them), not hard links: linking a file changes its inode's ctime, which tar in
-// another build reading the same inode reports as "file changed as we read it". new packages then enter the cache by rename,
-// which other builds see whole or not at all.
+// private folder; new packages then enter the cache by rename, which other
+// builds see whole or not at all. The snapshot is a copy (a reflink where the
+// file system has them), not hard links: linking a file changes its inode's
+// ctime, which tar in another build reading the same inode reports as a change.
 import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkOrCopy } from '../fsutil.js';

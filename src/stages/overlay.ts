@@ -71,8 +71,8 @@ export async function applyOverlay(ctx: Context, root: string, logFile: string):
     // init supervises the sessions; a locked (kiosk) machine has no shell on its screen (serial stays).
     const inittab = readFileSync(join(root, 'etc/inittab'), 'utf8')
       .split('\n')
-      .filter((l) => !(d.lock && l.includes('console-shell tty1')));
-    w('etc/inittab', [...inittab.filter((l) => l !== ''), '# desktop sessions (config desktop.sessions, docs/desktop.md)', ...inittabLines(d), ''].join('\n'));
+      .filter((l) => l !== '' && !(d.lock && l.includes('console-shell tty1')));
+    w('etc/inittab', [...inittab, '# desktop sessions (config desktop.sessions, docs/desktop.md)', ...inittabLines(d), ''].join('\n'));
   }
   writeFileSync(join(root, 'root/.bashrc'), '[ -f /etc/profile.d/d2d.sh ] && . /etc/profile.d/d2d.sh\n');
 }
