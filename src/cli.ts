@@ -33,7 +33,7 @@ program
   .description('build NAME.iso, NAME.kernel, NAME.initrd and NAME.manifest.json (the embedded default when no config is given)')
   .argument('[config]', 'YAML configuration file')
   .option('-o, --output <dir>', 'output folder', 'out')
-  .option('--no-cache', 'do not reuse downloaded packages from earlier builds')
+  .option('--no-cache', 'build everything anew: no cached root file system, no downloaded packages from earlier builds')
   .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
   .option('--in-docker', 'run the build inside a Docker container (the host needs only docker; see docs/in-docker.md)')
   .option('--rebuild-builder', 'with --in-docker: make the builder image afresh even if one with the same inputs exists')

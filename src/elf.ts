@@ -66,6 +66,12 @@ export function scriptNeeds(firstLine: string): Needs {
   return { kind: 'script', interp: m[1]!, args: m[2]!.split(/\s+/).filter((a) => a !== '') };
 }
 
+/** What a file held in memory needs (a files-layer entry: the config's content, or a host file read whole). */
+export function dataNeeds(b: Buffer): Needs {
+  if (b.length >= 2 && b[0] === 0x23 && b[1] === 0x21) return scriptNeeds(b.toString('latin1', 0, Math.min(b.length, 256)).split('\n')[0]!);
+  return elfNeeds(b);
+}
+
 /** What the file at path needs. ELF headers and dynamic sections sit in the first few MiB of a file, but the
  * string table may not: the whole file is read only when it is ELF. */
 export function fileNeeds(path: string, size: number): Needs {

@@ -25,6 +25,7 @@ import { applyFiles, runHooks } from './stages/customise.js';
 import { prune } from './stages/prune.js';
 import { pruneRules, prunePackages } from './plan/prune.js';
 import { applyLocale } from './stages/locale.js';
+import { filesInLayer, layerNeeds } from './stages/layer.js';
 import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from './insideProtocol.js';
 
 function innerWorkdir(workDir: string, root: string): string {
@@ -45,18 +46,21 @@ async function main(): Promise<void> {
   await runStage(ctx, 'hooks-after-packages', (l) => runHooks(ctx, root, 'after-packages', l));
   await runStage(ctx, 'overlay', (l) => applyOverlay(ctx, root, l));
   await runStage(ctx, 'locale', (l) => applyLocale(ctx, root, l));
-  await runStage(ctx, 'files', (l) => applyFiles(ctx, root, l));
+  // The files go into the root here only when before-pack hooks may use them; otherwise they are the last
+  // stream of the payload, added outside (src/stages/layer.ts), so a changed file does not repack the root.
+  const layered = filesInLayer(plan);
+  if (!layered) await runStage(ctx, 'files', (l) => applyFiles(ctx, root, l));
   await runStage(ctx, 'hooks-before-pack', (l) => runHooks(ctx, root, 'before-pack', l));
   const packages = await runStage(ctx, 'record', (l) => recordPackages(root, l));
   const sources = recordSources(root);
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
-  const { pruned, keptPackages } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages(plan)));
+  const { pruned, keptPackages, packageFiles: prunedFiles } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages(plan), layered ? layerNeeds(plan.files) : []));
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });
   rmSync(ctx.ws.payload, { force: true });
-  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
+  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, prunedFiles, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
 
 main().catch((e: unknown) => {

@@ -1,13 +1,15 @@
 // `debian2docker build`: config -> plan -> stages -> artifacts. Outputs are
 // written under temporary names and renamed only when all of them are complete.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { makePlan, type BuildPlan } from '../plan/plan.js';
 import { runStage, workspace, type Context } from '../context.js';
 import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
-import { buildRootfs, extraSourceFiles } from '../stages/rootfs.js';
+import { buildRootfs, extraSourceFiles, rootless } from '../stages/rootfs.js';
+import { buildLayer, filesInLayer, layerNeeds } from '../stages/layer.js';
+import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../stages/stagecache.js';
 import { buildImagesInitrd, buildInitrd } from '../stages/initrd.js';
 import { buildImages } from '../stages/images.js';
 import { buildBootloader } from '../stages/bootloader.js';
@@ -41,6 +43,36 @@ export function aptCacheDir(): string {
   return join(base, 'debian2docker', 'apt');
 }
 
+/** Where the stage cache keeps root stages (next to the package cache). */
+export function stageCacheDir(): string {
+  return join(aptCacheDir(), '..', 'stages');
+}
+
+function epochFromEnv(): boolean {
+  return /^\d+$/.test(process.env.SOURCE_DATE_EPOCH ?? '');
+}
+
+/**
+ * The root stage's cache key and entry, if any. The key needs the package versions the archive gives now (a
+ * simulated install, a few seconds); if that fails the build goes on without the cache, and the root stage
+ * reports the failure in its own words.
+ */
+async function lookupRootStage(ctx: Context, stages: StageCache): Promise<{ key?: string; entry?: CacheEntry }> {
+  try {
+    const key = await runStage(ctx, 'cache-key', async (l) => {
+      const versions = await packageVersions(ctx.plan, rootless() ? 'unshare' : 'root', extraSourceFiles(ctx), l);
+      const { key, doc } = cacheKey(ctx.plan, versions, { epochFromEnv: epochFromEnv(), rootless: rootless(), code: codeHash() });
+      // What the key is made of, to compare when a build did not find the entry it expected.
+      appendFileSync(l, `stage cache key ${key} from:\n${doc}\n`);
+      return key;
+    });
+    return { key, entry: stages.lookup(key, filesInLayer(ctx.plan) ? layerNeeds(ctx.plan.files) : []) };
+  } catch (e) {
+    log.info(`stage cache not used: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+    return {};
+  }
+}
+
 export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; manifestPath: string }> {
   const { plan, config } = planFor(opts);
   const ctx: Context = { plan, ws: workspace(join(plan.outDir, '.d2d-work', plan.name)), timings: {} };
@@ -52,6 +84,10 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   });
   rmSync(ctx.ws.dir, { recursive: true, force: true });
   mkdirSync(ctx.ws.logs, { recursive: true });
+  const stages = opts.noCache ? undefined : new StageCache(stageCacheDir());
+  const cached = stages ? await lookupRootStage(ctx, stages) : undefined;
+  // Without SOURCE_DATE_EPOCH a build's date is when its root file system was built: the cached one's.
+  if (cached?.entry && !epochFromEnv()) plan.sourceDateEpoch = cached.entry.sourceDateEpoch;
   writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));
   log.info(`work folder: ${ctx.ws.dir}`);
   const offLogs = onInterrupt(() => log.info(`logs of the interrupted build: ${ctx.ws.logs}`));
@@ -64,10 +100,24 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   const apt = { cacheDir: cache, sources: extraSourceFiles(ctx) };
   // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs stage.
   const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, apt)) : [];
-  await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, apt));
+  if (cached?.entry) {
+    const t = Date.now();
+    stages!.restore(cached.entry, ctx.ws.dir);
+    ctx.timings['rootfs (cached)'] = (Date.now() - t) / 1000;
+    log.info(`root file system from the stage cache (${cached.entry.key}); --no-cache builds it anew`);
+  } else {
+    await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, apt));
+  }
   const inside = JSON.parse(readFileSync(ctx.ws.insideReport, 'utf8')) as InsideReport;
-  inside.pack.payload = join(ctx.ws.dir, inside.pack.payload);
-  Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));
+  if (!cached?.entry) Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));
+  if (stages && cached?.key && !cached.entry) stages.store({ key: cached.key, sourceDateEpoch: plan.sourceDateEpoch, payload: inside.pack.payload }, ctx.ws.dir);
+  const layer = await runStage(ctx, 'layer', (l) => buildLayer(ctx, join(ctx.ws.dir, inside.pack.payload), inside.pack.files, l));
+  inside.pack = {
+    files: inside.pack.files + layer.entries,
+    bytes: inside.pack.bytes + layer.bytes,
+    payload: layer.payload,
+    biggest: [...inside.pack.biggest.filter((b) => !layer.sizes.some((s) => s.path === b.path)), ...layer.sizes].sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, 25),
+  };
   log.info(`kernel ${inside.kernel.version}, ${inside.modules.kept.length} modules, ${inside.packages.length} packages, rootfs ${(inside.pack.bytes / 2 ** 20).toFixed(0)} MiB`);
   await runStage(ctx, 'initrd', (l) => buildInitrd(ctx, inside.pack.payload, l));
   if (images.length > 0) await runStage(ctx, 'images-initrd', (l) => buildImagesInitrd(ctx, l));

@@ -16,6 +16,8 @@ export interface InsideReport {
   pruned: { path: string; bytes: number; why: string }[];
   /** Prunable packages kept because something that stays needs them. */
   keptPackages?: { name: string; because: string }[];
+  /** Files removed with whole packages (the stage cache checks a files layer against them). */
+  prunedFiles?: string[];
   pack: { files: number; bytes: number; payload: string; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }

@@ -1,7 +1,7 @@
 // Stage "pack" (inside the hook): the whole root filesystem as one cpio (newc)
 // archive, compressed. Reproducible: sorted names, mtimes clamped to
 // SOURCE_DATE_EPOCH, GNU cpio --reproducible (stable inode numbers).
-import { appendFileSync, closeSync, copyFileSync, createReadStream, createWriteStream, lstatSync, lutimesSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, createReadStream, createWriteStream, lstatSync, lutimesSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
@@ -49,6 +49,9 @@ export function archiveOrder(paths: string[]): { order: string[]; engineEntries:
   return { order: [...first, ...rest, ...(paths.includes(ROOTFS_SENTINEL) ? [ROOTFS_SENTINEL] : [])], engineEntries: first.length };
 }
 
+/** What the root stage leaves for the files layer (src/stages/layer.ts) beside the payload: names in the work folder. */
+export const BASE_FILES = { tail: 'rootfs.tail', list: 'rootfs.list', passwd: 'rootfs.passwd', group: 'rootfs.group' } as const;
+
 /** xz's dictionary for the engine's programs at level 9: wide enough to span them (docs/size.md). */
 export const XZ_DICT = '128MiB';
 /** ... and for the rest of the archive, which gains nothing from more. */
@@ -94,24 +97,29 @@ async function copyRange(src: string, dst: string, start: number, end: number): 
 }
 
 /**
- * Compress the archive. xz: two streams back to back, cut after the engine's programs: they get the big
- * dictionary, the rest a small one. xzdec reads concatenated streams as one, and frees the big dictionary
- * when the first stream ends — while stage 1 unpacks, the guest holds the unpacked files, the compressed
- * payload and the dictionary at once, and this keeps a 512 MiB machine working.
+ * Compress the archive up to `end` (where the sentinel's entry starts: the files layer and the sentinel
+ * follow as one more stream, src/stages/layer.ts). xz: two streams back to back, cut after the engine's
+ * programs: they get the big dictionary, the rest a small one. xzdec reads concatenated streams as one, and
+ * frees the big dictionary when the first stream ends — while stage 1 unpacks, the guest holds the unpacked
+ * files, the compressed payload and the dictionary at once, and this keeps a 512 MiB machine working.
  */
-async function compressPayload(ctx: Context, cpio: string, engineEntries: number, logFile: string): Promise<string> {
+async function compressPayload(ctx: Context, cpio: string, engineEntries: number, end: number, logFile: string): Promise<string> {
   const { compression, level } = ctx.plan.initramfs;
+  const body = `${cpio}.body`;
   if (compression === 'zstd') {
-    await run(compressArgv('zstd', level, cpio), { log: logFile });
-    return `${cpio}.zst`;
+    await copyRange(cpio, body, 0, end);
+    await run(compressArgv('zstd', level, body), { log: logFile });
+    renameSync(`${body}.zst`, `${cpio}.base.zst`);
+    rmSync(body, { force: true });
+    return `${cpio}.base.zst`;
   }
   const cut = cpioOffsetAfter(cpio, engineEntries);
   const parts = [`${cpio}.1`, `${cpio}.2`];
   await copyRange(cpio, parts[0]!, 0, cut);
-  await copyRange(cpio, parts[1]!, cut, statSync(cpio).size);
+  await copyRange(cpio, parts[1]!, cut, end);
   await run(compressArgv('xz', level, parts[0]!, XZ_DICT), { log: logFile });
   await run(compressArgv('xz', level, parts[1]!, XZ_REST_DICT), { log: logFile });
-  const out = `${cpio}.xz`;
+  const out = `${cpio}.base.xz`;
   copyFileSync(`${parts[0]}.xz`, out);
   appendFileSync(out, readFileSync(`${parts[1]}.xz`));
   for (const p of parts) {
@@ -124,7 +132,7 @@ async function compressPayload(ctx: Context, cpio: string, engineEntries: number
 export interface PackResult {
   files: number;
   bytes: number; // uncompressed archive size
-  payload: string; // compressed archive path
+  payload: string; // compressed archive path (without the last stream: the files layer adds it)
   biggest: { path: string; bytes: number }[];
 }
 
@@ -145,10 +153,17 @@ export async function packRootfs(ctx: Context, root: string, logFile: string): P
     if (st.mtimeMs / 1000 > sde) lutimesSync(join(root, rel), sde, sde);
   }
   const list = rels.join('\n') + '\n';
-  writeFileSync(join(ctx.ws.dir, 'rootfs.list'), list);
+  writeFileSync(join(ctx.ws.dir, BASE_FILES.list), list);
   const cpio = ctx.ws.payload;
   await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-O', cpio], { cwd: root, input: list, log: logFile });
-  const payload = await compressPayload(ctx, cpio, engineEntries, logFile);
+  // The sentinel's entry and the trailer are left for the files layer's stream; the image's users and
+  // groups and the list of paths are what that stage needs to know of the root (src/stages/layer.ts).
+  if (rels[rels.length - 1] !== ROOTFS_SENTINEL) throw new Error(`the root file system has no /${ROOTFS_SENTINEL} (target/rootfs is incomplete)`);
+  const tailStart = cpioOffsetAfter(cpio, rels.length - 1);
+  await copyRange(cpio, join(ctx.ws.dir, BASE_FILES.tail), tailStart, statSync(cpio).size);
+  copyFileSync(join(root, 'etc/passwd'), join(ctx.ws.dir, BASE_FILES.passwd));
+  copyFileSync(join(root, 'etc/group'), join(ctx.ws.dir, BASE_FILES.group));
+  const payload = await compressPayload(ctx, cpio, engineEntries, tailStart, logFile);
   return {
     files: rels.length,
     bytes: statSync(cpio).size,

@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { PRUNE_RULES, type PrunePackage, type PruneRule } from '../plan/prune.js';
-import { fileNeeds } from '../elf.js';
+import { fileNeeds, type Needs } from '../elf.js';
 import { keepPath } from './pack.js';
 
 /** Bytes of a file, or of everything under a folder. */
@@ -27,8 +27,8 @@ export interface KeptPackage {
 }
 
 /** Where the image's dynamic linker looks for libraries (Debian amd64, merged /usr). */
-const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib', 'usr/lib64'];
-const PATH_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin'];
+export const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib', 'usr/lib64'];
+export const PATH_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin'];
 
 /**
  * Follow a path inside root (absolute symlink targets are relative to root), returning every path
@@ -68,7 +68,11 @@ export function resolveInRoot(root: string, rel: string): string[] | undefined {
 /** Every path (relative to root) that file rel needs to run, symlinks on the way included. */
 export function needsOf(root: string, rel: string): string[] {
   const size = lstatSync(join(root, rel)).size;
-  const n = fileNeeds(join(root, rel), size);
+  return resolveNeeds(root, fileNeeds(join(root, rel), size));
+}
+
+/** The paths (relative to root) that satisfy what a file needs, symlinks on the way included. */
+export function resolveNeeds(root: string, n: Needs): string[] {
   const found: string[] = [];
   const add = (candidates: string[]): void => {
     for (const c of candidates) {
@@ -131,7 +135,7 @@ function allFiles(root: string, dir = ''): string[] {
  * Decide which of the candidate packages can go: start with all of them removed and keep any package one of
  * whose files is needed by a file that stays; repeat until nothing changes (a kept package's own needs count).
  */
-export function choosePackages(root: string, candidates: readonly PrunePackage[]): { remove: Map<string, string[]>; kept: KeptPackage[] } {
+export function choosePackages(root: string, candidates: readonly PrunePackage[], extra: readonly ExtraNeeds[] = []): { remove: Map<string, string[]>; kept: KeptPackage[] } {
   const owner = new Map<string, string>();
   const files = new Map<string, string[]>();
   for (const c of candidates) {
@@ -142,7 +146,20 @@ export function choosePackages(root: string, candidates: readonly PrunePackage[]
   }
   const removed = new Set(files.keys());
   const kept: KeptPackage[] = [];
-  let queue = allFiles(root).filter((f) => !removed.has(owner.get(f) ?? ''));
+  const keep = (who: string, needs: string[], next: string[]): void => {
+    for (const need of needs) {
+      const pkg = owner.get(need);
+      if (pkg && removed.has(pkg)) {
+        removed.delete(pkg);
+        kept.push({ name: pkg, because: `${who} needs /${need}` });
+        next.push(...files.get(pkg)!);
+      }
+    }
+  };
+  let queue: string[] = [];
+  // Files that are not in the root yet (the files layer, added after packing) count as staying.
+  for (const e of extra) keep(`/${e.path} (files layer)`, resolveNeeds(root, e.needs), queue);
+  queue.push(...allFiles(root).filter((f) => !removed.has(owner.get(f) ?? '')));
   while (queue.length > 0) {
     const next: string[] = [];
     for (const f of queue) {
@@ -153,14 +170,7 @@ export function choosePackages(root: string, candidates: readonly PrunePackage[]
         continue;
       }
       if (!st.isFile()) continue;
-      for (const need of needsOf(root, f)) {
-        const pkg = owner.get(need);
-        if (pkg && removed.has(pkg)) {
-          removed.delete(pkg);
-          kept.push({ name: pkg, because: `/${f} needs /${need}` });
-          next.push(...files.get(pkg)!);
-        }
-      }
+      keep(`/${f}`, needsOf(root, f), next);
     }
     queue = next;
   }
@@ -178,21 +188,39 @@ function removePath(root: string, rel: string, why: string): Pruned | undefined 
   return { path: `/${rel}`, bytes, why };
 }
 
+/** What a file that is not in the root needs: it keeps the packages that satisfy it. */
+export interface ExtraNeeds {
+  path: string;
+  needs: Needs;
+}
+
 export interface PruneResult {
   pruned: Pruned[];
   keptPackages: KeptPackage[];
+  /** The files that went with whole packages (relative to root): what the stage cache checks a files layer against. */
+  packageFiles: string[];
 }
 
-export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES, packages: readonly PrunePackage[] = []): PruneResult {
+/** Where a file's needs may be found (relative to root; /bin, /lib are /usr's on a merged-/usr system). */
+export function needCandidates(n: Needs): string[] {
+  const merged = (p: string): string => p.replace(/^\/+/, '').replace(/^(bin|sbin|lib|lib64)\//, 'usr/$1/');
+  if (n.kind === 'elf') return [...(n.interp ? [merged(n.interp)] : []), ...n.needed.flatMap((l) => LIB_DIRS.map((d) => `${d}/${l}`))];
+  if (n.kind === 'script') return [merged(n.interp), ...(/\/env$/.test(n.interp) && n.args[0] && !n.args[0].startsWith('-') ? PATH_DIRS.map((d) => `${d}/${n.args[0]}`) : [])];
+  return [];
+}
+
+export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES, packages: readonly PrunePackage[] = [], extra: readonly ExtraNeeds[] = []): PruneResult {
   const out: Pruned[] = [];
   for (const r of rules) {
     const p = removePath(root, r.path, r.why);
     if (p) out.push(p);
   }
-  const { remove, kept } = choosePackages(root, packages);
+  const { remove, kept } = choosePackages(root, packages, extra);
+  const packageFiles: string[] = [];
   for (const pkg of packages) {
     const fs = remove.get(pkg.name);
     if (!fs) continue;
+    packageFiles.push(...fs);
     let bytes = 0;
     for (const f of fs) {
       bytes += lstatSync(join(root, f)).size;
@@ -212,5 +240,5 @@ export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES, p
       if (p) out.push(p);
     }
   }
-  return { pruned: out, keptPackages: kept };
+  return { pruned: out, keptPackages: kept, packageFiles: packageFiles.sort() };
 }

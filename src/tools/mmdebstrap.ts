@@ -83,3 +83,16 @@ export function mmdebstrapImageArgv(a: Omit<MmdebstrapArgs, 'customizeHook' | 's
   argv.push(...sources(a, a.output));
   return argv;
 }
+
+/**
+ * Resolve the package set without installing it: apt's simulated install lists every package with the version
+ * the archive has now ("Inst NAME (VERSION ..."), which the stage cache keys on. Downloads the indexes only.
+ */
+export function mmdebstrapSimulateArgv(a: Pick<MmdebstrapArgs, 'mode' | 'suite' | 'mirror' | 'components' | 'variant' | 'packages' | 'extraSources' | 'snapshot'>): string[] {
+  return [...common(a), '--simulate', '--verbose', ...sources(a, '/dev/null')];
+}
+
+/** "NAME=VERSION" for each package of a simulated install, sorted. */
+export function simulatedPackages(output: string): string[] {
+  return [...output.matchAll(/^Inst (\S+) \((\S+) /gm)].map((m) => `${m[1]}=${m[2]}`).sort();
+}

@@ -1,11 +1,15 @@
-// Reproducible builds (issue 7): the default config built twice with the same
-// SOURCE_DATE_EPOCH — the second time without the package cache — gives the
-// same ISO, kernel and initrd, byte for byte, and the same manifest apart from
-// the stage durations it records (the one field that is about the build, not
-// the image).
+// Reproducible builds and the stage cache (issue 7). The default config built
+// twice with the same SOURCE_DATE_EPOCH — once from the stage cache, once with
+// --no-cache — gives the same ISO, kernel and initrd, byte for byte, and the
+// same manifest apart from the stage durations it records (the one field that
+// is about the build, not the image). And a config that differs from the
+// default by its files is rebuilt from the cached root file system, and boots
+// with those files.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { testImageReport } from '../../src/commands/test.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { join } from 'node:path';
 import { cli, E2E_DIR, REPRO_SDE, SKIP } from './helpers.js';
 
@@ -20,19 +24,55 @@ function manifestWithoutDurations(dir: string): string {
   return JSON.stringify(m, null, 1);
 }
 
+const SCENARIO = join(PACKAGE_ROOT, 'test/e2e/scenarios/rebuild.sh');
+
+interface StageManifest {
+  stages: Record<string, number>;
+  artifacts: Record<string, { sha256: string }>;
+}
+
+const readManifest = (dir: string, name = NAME): StageManifest => JSON.parse(readFileSync(join(dir, `${name}.manifest.json`), 'utf8')) as StageManifest;
+
 describe('reproducible build', { skip: SKIP }, () => {
   test('two builds of the default config, the second without cache, are bit-identical', { timeout: 40 * 60000 }, async () => {
     const coreManifest = join(CORE, `${NAME}.manifest.json`);
     const reuse = existsSync(coreManifest) && String((JSON.parse(readFileSync(coreManifest, 'utf8')) as { sourceDateEpoch?: number }).sourceDateEpoch) === SDE;
-    const dirs = [reuse ? CORE : join(E2E_DIR, 'repro-1'), join(E2E_DIR, 'repro-2')];
-    for (const [i, d] of dirs.entries()) {
-      if (i === 0 && reuse) continue;
+    // repro-1 uses the caches (after core.test, its root file system comes from the stage cache); repro-2 uses none.
+    const dirs = [join(E2E_DIR, 'repro-1'), join(E2E_DIR, 'repro-2'), ...(reuse ? [CORE] : [])];
+    for (const [i, d] of dirs.slice(0, 2).entries()) {
       rmSync(d, { recursive: true, force: true });
       const r = await cli(['build', '-o', d, ...(i === 1 ? ['--no-cache'] : [])], { env: { SOURCE_DATE_EPOCH: SDE } });
       assert.equal(r.status, 0, r.stderr);
     }
-    const [a, b] = dirs.map((d) => JSON.parse(readFileSync(join(d, `${NAME}.manifest.json`), 'utf8')) as { artifacts: Record<string, { sha256: string }> });
-    for (const kind of ['iso', 'kernel', 'initrd']) assert.equal(b!.artifacts[kind]!.sha256, a!.artifacts[kind]!.sha256, `${kind} differs between the two builds`);
-    assert.equal(manifestWithoutDurations(dirs[1]!), manifestWithoutDurations(dirs[0]!));
+    const [cached, full] = [readManifest(dirs[0]!), readManifest(dirs[1]!)];
+    assert.ok(!('rootfs (cached)' in full.stages) && 'rootfs' in full.stages, '--no-cache built the root file system');
+    if (reuse) assert.ok('rootfs (cached)' in cached.stages, `the build after core.test's found its root file system in the stage cache: ${JSON.stringify(cached.stages)}`);
+    for (const d of dirs.slice(1)) {
+      const other = readManifest(d);
+      for (const kind of ['iso', 'kernel', 'initrd']) assert.equal(other.artifacts[kind]!.sha256, cached.artifacts[kind]!.sha256, `${kind} differs between ${dirs[0]} and ${d}`);
+      assert.equal(manifestWithoutDurations(d), manifestWithoutDurations(dirs[0]!));
+    }
+  });
+
+  test('a config that changes only files is rebuilt from the cached root file system, and boots with them', { timeout: 30 * 60000 }, async () => {
+    const out = join(E2E_DIR, 'rebuild');
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(join(out, 'bin'), { recursive: true });
+    writeFileSync(join(out, 'bin/hello'), '#!/bin/sh\necho "hello from the files layer"\n');
+    const config = (probe: string): string =>
+      `files:\n  - {path: /etc/d2d-rebuild-probe, content: "${probe}\\n"}\n  - {path: /opt/d2d-rebuild/bin, source: bin}\n  - {path: /opt/d2d-rebuild/bin/hello, source: bin/hello, mode: "0750", owner: "nobody:nogroup"}\n`;
+    // Two rounds: the first may have to build the root file system (when this test runs alone); the second changes
+    // the probe file only, so its root file system must come from the cache.
+    for (const probe of ['first', 'second']) {
+      writeFileSync(join(out, 'rebuild.yaml'), config(probe));
+      const r = await cli(['build', join(out, 'rebuild.yaml'), '-o', join(out, probe)], { env: { SOURCE_DATE_EPOCH: SDE } });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const second = readManifest(join(out, 'second'));
+    assert.ok('rootfs (cached)' in second.stages && !('rootfs' in second.stages), `the second build reused the root file system: ${JSON.stringify(second.stages)}`);
+    assert.notEqual(second.artifacts.initrd!.sha256, readManifest(join(out, 'first')).artifacts.initrd!.sha256, 'the changed file changed the initrd');
+    const report = await testImageReport(join(out, 'second', `${NAME}.kernel`), { scenario: SCENARIO, files: { 'expected-content': 'second' }, consoleLog: join(out, 'console.log') });
+    for (const x of report.results) assert.ok(x.ok, `check '${x.name}' failed: ${x.detail}`);
+    assert.match(report.results.find((x) => x.name === 'scenario')?.detail ?? '', /ok: a new folder, a script with mode 0750/);
   });
 });

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { elfNeeds, scriptNeeds } from '../../src/elf.js';
-import { choosePackages, prune, resolveInRoot } from '../../src/stages/prune.js';
+import { choosePackages, needCandidates, prune, resolveInRoot } from '../../src/stages/prune.js';
 
 test('ELF needs: the interpreter and DT_NEEDED libraries of a real program', () => {
   const n = elfNeeds(readFileSync('/bin/true'));
@@ -77,4 +77,15 @@ test('prune: paths, then packages, each recorded with its size and reason', () =
   assert.ok(!existsSync(join(root, 'usr/bin/perl')));
   assert.ok(!existsSync(join(root, 'usr/share/perl')), 'a folder the package alone used goes too');
   assert.ok(existsSync(join(root, 'usr/bin/apt')));
+});
+
+test('a files-layer script keeps its interpreter\'s package, and its needs say where to look', () => {
+  const cands = [{ name: 'perl-base', why: 'perl' }];
+  const r = choosePackages(fakeRoot(false), cands, [{ path: 'opt/x.pl', needs: scriptNeeds('#!/usr/bin/perl') }]);
+  assert.deepEqual([...r.remove.keys()], []);
+  assert.deepEqual(r.kept, [{ name: 'perl-base', because: '/opt/x.pl (files layer) needs /usr/bin/perl' }]);
+  assert.deepEqual(needCandidates(scriptNeeds('#!/bin/sh -e')), ['usr/bin/sh']);
+  assert.deepEqual(needCandidates(scriptNeeds('#!/usr/bin/env perl')), ['usr/bin/env', 'usr/local/sbin/perl', 'usr/local/bin/perl', 'usr/sbin/perl', 'usr/bin/perl']);
+  const free = prune(fakeRoot(false), [], cands);
+  assert.deepEqual(free.packageFiles, ['usr/bin/perl', 'usr/bin/perl5', 'usr/share/perl/Mod.pm']);
 });

@@ -1,0 +1,162 @@
+// The stage cache: the root stage's results (the packed root file system, the
+// kernel, stage 1's programs) kept between builds under a key made of
+// everything that stage reads — the config sections it uses, the package
+// versions the archive would give now, the host files the config names, and
+// this tool's own code. A build whose key is there skips mmdebstrap and the
+// packing (minutes) and goes on with the files layer, the initrd, the boot
+// loader and the ISO (seconds). `--no-cache` neither reads nor writes it.
+import { createHash } from 'node:crypto';
+import { copyFileSync, constants, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { BuildPlan } from '../plan/plan.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { VERSION } from '../version.js';
+import { run } from '../tools/exec.js';
+import { mmdebstrapSimulateArgv, simulatedPackages } from '../tools/mmdebstrap.js';
+import { BASE_FILES } from './pack.js';
+import { filesInLayer } from './layer.js';
+import { needCandidates, type ExtraNeeds } from './prune.js';
+import type { InsideReport } from './manifest.js';
+
+/** How many root stages are kept (each is about the size of the initrd). */
+export const KEEP_ENTRIES = 3;
+
+/** What an entry holds: the work-folder files the later stages read (the payload is named in inside.json). */
+const ENTRY_FILES = ['inside.json', 'busybox', 'vmlinuz', BASE_FILES.tail, BASE_FILES.list, BASE_FILES.passwd, BASE_FILES.group];
+const ENTRY_DIRS = ['stage1'];
+
+function hashTree(h: ReturnType<typeof createHash>, path: string, base = path): void {
+  const st = lstatSync(path);
+  h.update(`${relative(base, path)}\0${st.mode}\0`);
+  if (st.isDirectory()) for (const e of readdirSync(path).sort()) hashTree(h, join(path, e), base);
+  else if (st.isFile()) h.update(readFileSync(path));
+}
+
+/** This tool's code as it runs (the compiled sources and the files it puts into images). */
+export function codeHash(): string {
+  const h = createHash('sha256');
+  for (const d of ['dist/src', 'target']) if (existsSync(join(PACKAGE_ROOT, d))) hashTree(h, join(PACKAGE_ROOT, d));
+  return h.digest('hex');
+}
+
+/** The host files and folders the root stage reads (hook scripts, kernel files, repository keys, files in the root). */
+export function hostInputs(plan: BuildPlan): string[] {
+  const k = plan.kernel.source;
+  return [
+    ...Object.values(plan.hooks).flatMap((l) => l.flatMap((h) => (typeof h === 'string' ? [] : [h.file]))),
+    ...(k.kind === 'deb' ? k.debs : k.kind === 'files' ? [k.vmlinuz, k.modulesTree] : []),
+    ...plan.debian.sources.map((s) => s.key),
+    ...(filesInLayer(plan) ? [] : plan.files.flatMap((f) => (f.source !== undefined ? [f.source] : []))),
+  ];
+}
+
+/** The part of the plan the root stage reads. The boot menu, the ISO and the preloaded images are later stages. */
+export function rootStageInputs(plan: BuildPlan, o: { epochFromEnv: boolean }): Record<string, unknown> {
+  const { outDir: _o, artifacts: _a, boot: _b, configHash, sourceDateEpoch, files, images, ...rest } = plan;
+  return {
+    ...rest,
+    // The image index names the build (etc/d2d/boot-images) only when there are images.
+    ...(images.length > 0 ? { configHash, images } : {}),
+    // Layered files reach the root stage only through what their programs need, which lookup() checks.
+    files: filesInLayer(plan) ? 'in the files layer' : files,
+    sourceDateEpoch: o.epochFromEnv ? sourceDateEpoch : 'from the cached build',
+  };
+}
+
+/** The key: a hash of the root stage's inputs, the package versions, the host files named, the code, the mode. */
+export function cacheKey(plan: BuildPlan, packages: string[], o: { epochFromEnv: boolean; rootless: boolean; code: string }): { key: string; doc: string } {
+  const files = hostInputs(plan).map((f) => {
+    const h = createHash('sha256');
+    hashTree(h, f);
+    return [f, h.digest('hex')];
+  });
+  const doc = { tool: VERSION, code: o.code, rootless: o.rootless, inputs: rootStageInputs(plan, o), files, packages };
+  const text = JSON.stringify(doc, null, 1);
+  return { key: createHash('sha256').update(text).digest('hex').slice(0, 32), doc: text };
+}
+
+/** The versions the archive gives now for the image's packages (and a kernel from another suite). */
+export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare', sources: string[], logFile: string): Promise<string[]> {
+  const d = plan.debian;
+  const k = plan.kernel.source;
+  const sets = [{ suite: d.suite, variant: d.variant, packages: [...plan.packages, ...(k.kind === 'package' && !k.extraSuite ? [k.package] : [])] }];
+  if (k.kind === 'package' && k.extraSuite) sets.push({ suite: k.extraSuite, variant: 'custom', packages: [k.package] });
+  const out: string[] = [];
+  for (const s of sets) {
+    const argv = mmdebstrapSimulateArgv({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot });
+    // apt's lines reach mmdebstrap's stdout or stderr depending on its version: read them from the log, which has both.
+    const before = existsSync(logFile) ? statSync(logFile).size : 0;
+    await run(argv, { log: logFile });
+    const found = simulatedPackages(readFileSync(logFile).subarray(before).toString('utf8'));
+    if (found.length === 0) throw new Error(`no package versions in the simulated install of ${s.suite}`);
+    out.push(`# ${s.suite}`, ...found);
+  }
+  return out;
+}
+
+export interface CacheEntry {
+  key: string;
+  sourceDateEpoch: number;
+  payload: string; // file name of the compressed root (without the files layer)
+}
+
+export class StageCache {
+  constructor(readonly dir: string) {}
+
+  private entryDir(key: string): string {
+    return join(this.dir, key);
+  }
+
+  /**
+   * The entry for key, if complete and if the files layer needs nothing its prune stage removed (a script
+   * for a pruned interpreter would keep that package in a full build); its use is recorded.
+   */
+  lookup(key: string, needs: readonly ExtraNeeds[] = []): CacheEntry | undefined {
+    const d = this.entryDir(key);
+    try {
+      const e = JSON.parse(readFileSync(join(d, 'entry.json'), 'utf8')) as CacheEntry;
+      if (e.key !== key || ![...ENTRY_FILES, e.payload].every((f) => existsSync(join(d, f)))) return undefined;
+      const pruned = new Set((JSON.parse(readFileSync(join(d, 'inside.json'), 'utf8')) as InsideReport).prunedFiles ?? []);
+      if (needs.some((n) => needCandidates(n.needs).some((c) => pruned.has(c)))) return undefined;
+      const now = new Date();
+      utimesSync(join(d, 'entry.json'), now, now);
+      return e;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Copy an entry's files into a build's work folder. */
+  restore(e: CacheEntry, workDir: string): void {
+    const d = this.entryDir(e.key);
+    for (const f of [...ENTRY_FILES, e.payload]) copyFileSync(join(d, f), join(workDir, f), constants.COPYFILE_FICLONE);
+    for (const sub of ENTRY_DIRS) if (existsSync(join(d, sub))) cpSync(join(d, sub), join(workDir, sub), { recursive: true });
+  }
+
+  /** Keep a finished root stage. Written under a temporary name and renamed: a reader never sees half an entry. */
+  store(e: CacheEntry, workDir: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.tmp-${process.pid}-${e.key}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    try {
+      for (const f of [...ENTRY_FILES, e.payload]) copyFileSync(join(workDir, f), join(tmp, f), constants.COPYFILE_FICLONE);
+      for (const sub of ENTRY_DIRS) if (existsSync(join(workDir, sub))) cpSync(join(workDir, sub), join(tmp, sub), { recursive: true });
+      writeFileSync(join(tmp, 'entry.json'), JSON.stringify(e, null, 1));
+      rmSync(this.entryDir(e.key), { recursive: true, force: true });
+      renameSync(tmp, this.entryDir(e.key));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    this.evict();
+  }
+
+  /** Drop all but the KEEP_ENTRIES most recently used entries. */
+  private evict(): void {
+    const entries = readdirSync(this.dir)
+      .filter((n) => !n.startsWith('.') && existsSync(join(this.dir, n, 'entry.json')))
+      .map((n) => ({ n, t: statSync(join(this.dir, n, 'entry.json')).mtimeMs }))
+      .sort((a, b) => b.t - a.t);
+    for (const { n } of entries.slice(KEEP_ENTRIES)) rmSync(join(this.dir, n), { recursive: true, force: true });
+  }
+}
