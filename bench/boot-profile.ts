@@ -3,8 +3,9 @@
 // Without --image it builds the default image first (with the package cache).
 // Boots, under whatever accelerator the probe picks (TCG here):
 //   - the floor: the same kernel with a trivial init (as in bench/core.ts);
-//   - a probe: the same again, with a verbose kernel and earlyprintk, only to time the
-//     kernel's setup code and self-decompression, which run before the kernel's clock;
+//   - three probes: the same again, with a verbose kernel and earlyprintk, only to time the
+//     kernel's setup code and self-decompression, which run before the kernel's clock (the
+//     least of the three: other jobs' load only ever adds);
 //   - the image from a CD (BIOS) and by network boot (kernel + initrd), with the image's own
 //     quiet command line, so the profile is the real boot and not a chattier one.
 // Timestamps: the host's clock per piece of console output (SerialConsole.timeAt), and the guest's
@@ -86,11 +87,17 @@ async function main(): Promise<void> {
 
   const floor = await retried('floor', () => boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: cmdline } }, /d2d-floor-ready/, 300));
   floor.m.kill();
-  const probe = await retried('probe', () => boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: 'console=ttyS0,115200 earlyprintk=serial,ttyS0,115200' } }, /d2d-floor-ready/, 300));
-  const decompressS = decompressSeconds(probe.m.console);
-  probe.m.kill();
+  // The least of three probes: other load only ever adds to it.
+  const probes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const probe = await retried('probe', () => boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: 'console=ttyS0,115200 earlyprintk=serial,ttyS0,115200' } }, /d2d-floor-ready/, 300));
+    const d = decompressSeconds(probe.m.console);
+    probe.m.kill();
+    if (d !== undefined) probes.push(d);
+  }
+  const decompressS = probes.length ? Math.min(...probes) : undefined;
   console.log(`  floor: same kernel, trivial init        ${floor.seconds.toFixed(1)} s`);
-  console.log(`  kernel setup + self-decompression       ${decompressS?.toFixed(2) ?? 'n/a (no "Probing EDD" line or no printk stamps)'} s (probe boot, verbose kernel + earlyprintk)`);
+  console.log(`  kernel setup + self-decompression       ${decompressS?.toFixed(2) ?? 'n/a (no "Probing EDD" line or no printk stamps)'} s (least of ${probes.length} probe boots, verbose kernel + earlyprintk: ${probes.map((d) => d.toFixed(2)).join(', ')})`);
 
   const runs: [string, Spec][] = [
     ['BIOS CD boot', { ...base, boot: { kind: 'cdrom', image: iso } }],
