@@ -11,7 +11,7 @@ say() {
 # is also a boot profile (bench/boot-profile.ts). `read` is a builtin: no fork.
 mark() {
 	up=
-	read -r up _ </proc/uptime 2>/dev/null
+	read -r up _ 2>/dev/null </proc/uptime || :
 	echo "[${up:-?}] $*" >>/var/log/d2d-boot.log 2>/dev/null || :
 }
 
