@@ -71,6 +71,14 @@ async function profile(spec: Spec, decompressS: number | undefined): Promise<{ p
 
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'd2d-bootprof-'));
+  try {
+    await profileAll(tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function profileAll(tmp: string): Promise<void> {
   let iso = value('--image');
   if (!iso) iso = (await build({ outDir: join(tmp, 'out') })).plan.artifacts.iso;
   const manifest = JSON.parse(readFileSync(iso.replace(/\.iso$/, '.manifest.json'), 'utf8')) as Manifest;
@@ -119,7 +127,6 @@ async function main(): Promise<void> {
       console.log(`${name}: ${(e as Error).message}`);
     }
   }
-  rmSync(tmp, { recursive: true, force: true });
 }
 
 await main();
