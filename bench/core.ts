@@ -4,13 +4,13 @@
 // Boot times are under whatever accelerator the probe picks (TCG here), and are
 // quoted against a floor measured in the same run: the same kernel booting a
 // trivial init that powers off at once.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/commands/build.js';
 import { Machine, chooseAccel } from '../src/vm/machine.js';
 import type { Manifest } from '../src/stages/manifest.js';
+import { floorInitrd } from './floor.js';
 
 const args = process.argv.slice(2);
 const flag = (n: string): boolean => args.includes(n);
@@ -33,18 +33,6 @@ async function bootTime(spec: Parameters<typeof Machine.start>[0], pattern: RegE
   } finally {
     m.kill();
   }
-}
-
-/** A trivial initramfs: static busybox whose /init says a word and powers off. */
-function floorInitrd(dir: string): string {
-  const tree = join(dir, 'floor');
-  mkdirSync(join(tree, 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(tree, 'bin/busybox'));
-  writeFileSync(join(tree, 'init'), '#!/bin/busybox sh\n/bin/busybox echo d2d-floor-ready\n/bin/busybox poweroff -f\n');
-  chmodSync(join(tree, 'init'), 0o755);
-  const out = join(dir, 'floor.cpio');
-  execFileSync('sh', ['-c', `cd "${tree}" && find . | cpio --quiet -o -H newc -R 0:0 > "${out}"`]);
-  return out;
 }
 
 async function main(): Promise<void> {

@@ -8,12 +8,21 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g;
 
 export class TimeoutError extends Error {}
 
+/** A console line and the host's wall clock (Date.now()) when its first character arrived. */
+export interface TimedLine {
+  at: number;
+  text: string;
+}
+
 export class SerialConsole {
   private text = '';
   private waiters: { re: RegExp; from: number; resolve: (m: RegExpExecArray) => void }[] = [];
   private seq = 0;
   private closed = false;
   private onClose: (() => void)[] = [];
+  /** Where each chunk of output starts in `text`, and when it arrived (host Date.now()). */
+  private chunkPos: number[] = [];
+  private chunkAt: number[] = [];
 
   constructor(
     private readonly out: Readable,
@@ -23,7 +32,12 @@ export class SerialConsole {
     out.setEncoding('utf8');
     out.on('data', (chunk: string) => {
       this.tee?.(chunk);
-      this.text += chunk.replace(ANSI, '');
+      const clean = chunk.replace(ANSI, '');
+      if (clean) {
+        this.chunkPos.push(this.text.length);
+        this.chunkAt.push(Date.now());
+      }
+      this.text += clean;
       this.check();
     });
     out.on('close', () => {
@@ -38,6 +52,30 @@ export class SerialConsole {
 
   get length(): number {
     return this.text.length;
+  }
+
+  /** When the character at `pos` of the transcript arrived (host Date.now()); NaN before any output. */
+  timeAt(pos: number): number {
+    let lo = 0;
+    let hi = this.chunkPos.length - 1;
+    if (hi < 0) return NaN;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.chunkPos[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.chunkAt[lo]!;
+  }
+
+  /** Every line so far with the time its first character arrived (the last one may be incomplete). */
+  timedLines(): TimedLine[] {
+    const out: TimedLine[] = [];
+    let pos = 0;
+    for (const text of this.text.split('\n')) {
+      if (pos < this.text.length) out.push({ at: this.timeAt(pos), text });
+      pos += text.length + 1;
+    }
+    return out;
   }
 
   lastLines(n: number): string {
