@@ -56,10 +56,16 @@ Requires=docker.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'until docker info >/dev/null 2>&1; do sleep 0.2; done; echo "lb: docker: ready (uptime $(cut -d" " -f1 /proc/uptime) s)" > /dev/ttyS0'
+ExecStart=/usr/local/sbin/lb-docker-ready
 
 [Install]
 WantedBy=multi-user.target
+`;
+
+/** The script behind READY_UNIT (a file, so systemd's own $ and quote handling stays out of it). */
+const READY_SCRIPT = `#!/bin/sh
+until docker info >/dev/null 2>&1; do sleep 0.2; done
+echo "lb: docker: ready ($(docker info --format '{{.Driver}}'), uptime $(cut -d' ' -f1 /proc/uptime) s)" > /dev/ttyS0
 `;
 
 /** A live-build config for the equivalent image, in `dir`, then `lb build`. Returns the ISO. */
@@ -81,10 +87,18 @@ async function buildLiveBuild(dir: string, mirrors: { archive: string; security?
     ],
     { cwd: dir, log },
   );
-  writeFileSync(join(dir, 'config/package-lists/docker.list.chroot'), 'docker.io\n');
+  // docker-cli is only a Recommends of docker.io in trixie; ours installs both.
+  writeFileSync(join(dir, 'config/package-lists/docker.list.chroot'), 'docker.io\ndocker-cli\n');
   const units = join(dir, 'config/includes.chroot/etc/systemd/system');
   mkdirSync(join(units, 'multi-user.target.wants'), { recursive: true });
+  mkdirSync(join(units, 'docker.service.d'), { recursive: true });
+  // The live root is itself an overlay, on which overlay2 cannot stack (Docker falls back to vfs);
+  // ours runs overlay2 on its RAM root, so give live-build's Docker a tmpfs, as a live user would.
+  writeFileSync(join(units, 'var-lib-docker.mount'), '[Unit]\nDescription=Docker data in RAM (overlay2 needs a non-overlay upper)\n\n[Mount]\nWhat=tmpfs\nWhere=/var/lib/docker\nType=tmpfs\nOptions=mode=0711\n');
+  writeFileSync(join(units, 'docker.service.d/tmpfs.conf'), '[Unit]\nRequiresMountsFor=/var/lib/docker\n');
   writeFileSync(join(units, 'lb-docker-ready.service'), READY_UNIT);
+  mkdirSync(join(dir, 'config/includes.chroot/usr/local/sbin'), { recursive: true });
+  writeFileSync(join(dir, 'config/includes.chroot/usr/local/sbin/lb-docker-ready'), READY_SCRIPT, { mode: 0o755 });
   symlinkSync('../lb-docker-ready.service', join(units, 'multi-user.target.wants/lb-docker-ready.service'));
   // live-build's isolinux waits at its menu for ever ("timeout 0"); give it our GRUB's wait (tenths of a second).
   mkdirSync(join(dir, 'config/bootloaders/isolinux'), { recursive: true });
