@@ -16,6 +16,9 @@ export interface VmSpec {
   boot:
     | { kind: 'cdrom' | 'usb' | 'disk'; image: string; writable?: boolean }
     | { kind: 'kernel'; kernel: string; initrd: string; append: string; /** more initrds (NAME.images), loaded after `initrd` as a boot loader would */ extraInitrds?: string[] };
+  /** An image attached as a (non-boot) CD-ROM, e.g. beside a kernel boot: a live-build system's
+   * initrd finds its squashfs on the medium it was booted from, which a kernel boot lacks. */
+  cdrom?: string;
   /** Extra disks, attached as virtio block devices, in order. */
   disks?: { file: string; readonly?: boolean; format?: 'raw' | 'qcow2'; /** the guest reads it in /sys/block/vdX/serial */ serial?: string; /** attach as a USB stick instead */ usb?: boolean }[];
   /** Serial console: 'stdio' (pipes or terminal), or 'mon:stdio' for an interactive run. */
@@ -53,6 +56,7 @@ export function qemuArgv(s: VmSpec): string[] {
     else if (b.kind === 'usb') a.push('-device', 'usb-storage,bus=xhci.0,drive=boot,removable=on,bootindex=0');
     else a.push('-device', 'virtio-blk-pci,drive=boot,bootindex=0');
   }
+  if (s.cdrom) a.push('-drive', `if=none,id=cd,format=raw,file=${s.cdrom},media=cdrom,readonly=on`, '-device', 'ide-cd,drive=cd');
   (s.disks ?? []).forEach((d, i) => {
     a.push('-drive', `if=none,id=disk${i},format=${d.format ?? 'raw'},file=${d.file}${d.readonly ? ',readonly=on' : ''}`);
     if (d.usb) a.push('-device', `usb-storage,bus=xhci.0,drive=disk${i},removable=on${d.serial ? `,serial=${d.serial}` : ''}`);

@@ -157,3 +157,10 @@ test('qemu: network boot with kernel and initrd', () => {
   const i = a.indexOf('-kernel');
   assert.deepEqual(a.slice(i, i + 6), ['-kernel', 'k', '-initrd', 'i', '-append', 'console=ttyS0']);
 });
+
+test('qemu: a CD-ROM beside a kernel boot, read-only and not a boot device', () => {
+  const a = qemuArgv({ accel: 'tcg', memoryMiB: 768, cpus: 2, firmware: 'bios', boot: { kind: 'kernel', kernel: 'k', initrd: 'i', append: 'boot=live' }, cdrom: 'live.iso', serial: 'stdio', display: 'none', network: { restrict: true } });
+  assert.ok(a.includes('if=none,id=cd,format=raw,file=live.iso,media=cdrom,readonly=on'));
+  assert.ok(a.includes('ide-cd,drive=cd'));
+  assert.ok(a.includes('-kernel'));
+});
