@@ -77,8 +77,8 @@ async function buildLiveBuild(dir: string, mirrors: { archive: string; security?
       'lb', 'config',
       '--mode', 'debian', '--system', 'live', '--distribution', 'trixie', '--architecture', 'amd64', '--archive-areas', 'main',
       '--mirror-bootstrap', mirrors.archive, '--mirror-chroot', mirrors.archive, '--mirror-binary', mirrors.archive, ...sec,
-      // Ours takes the main suite only.
-      '--security', 'false', '--updates', 'false', '--backports', 'false',
+      // Ours' default sources are trixie, trixie-updates and trixie-security (its manifest lists them).
+      '--security', 'true', '--updates', 'true', '--backports', 'false',
       '--binary-images', 'iso-hybrid', '--bootloaders', 'syslinux,grub-efi', '--uefi-secure-boot', 'disable',
       '--debian-installer', 'none', '--apt-recommends', 'false', '--apt-indices', 'false', '--apt-source-archives', 'false',
       '--firmware-binary', 'false', '--firmware-chroot', 'false', '--memtest', 'none', '--win32-loader', 'false', '--loadlin', 'false',
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
   const num = (x: number | undefined, digits: number): string => (x === undefined ? 'n/a' : x.toFixed(digits));
   const ratio = (a?: number, b?: number): string => (a === undefined || b === undefined ? 'n/a' : (a / b).toFixed(2));
   const row = (label: string, ours: number | undefined, lb: number | undefined, digits: number): string =>
-    `  ${label.padEnd(40)}${num(ours, digits).padStart(10)}${num(lb, digits).padStart(12)}${ratio(ours, lb).padStart(14)}`;
+    `  ${label.padEnd(44)}${num(ours, digits).padStart(10)}${num(lb, digits).padStart(12)}${ratio(ours, lb).padStart(14)}`;
   const oursBytes = statSync(iso).size;
   const lbBytes = statSync(lbIso).size;
 
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   console.log(`  accelerator ${accel}, -m ${memoryMiB}, 2 CPUs; boot menu timeout ${MENU_TIMEOUT_S} s on both (ours: GRUB; live-build: isolinux set to match, its default waits for ever)`);
   console.log(`  live-build: ${execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'live-build'], { encoding: 'utf8' })}; its build started from an empty package cache (fresh directory, no apt proxy)${lbSeconds === undefined ? ' (not built in this run: --lb-iso)' : ''}`);
   console.log(`  ours: cold build without our package cache${oursSeconds === undefined ? ' (not built in this run: --image)' : ''}`);
-  console.log(`  ${''.padEnd(40)}${'ours'.padStart(10)}${'live-build'.padStart(12)}${'ours/lb'.padStart(14)}`);
+  console.log(`  ${''.padEnd(44)}${'ours'.padStart(10)}${'live-build'.padStart(12)}${'ours/lb'.padStart(14)}`);
   console.log(row('build time, s', oursSeconds, lbSeconds, 0));
   console.log(row('ISO, MB', oursBytes / 1e6, lbBytes / 1e6, 1));
   console.log(row('power-on -> docker ready, BIOS CD, s', oursCd, lbCd, 1));
