@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/commands/build.js';
-import { Machine, chooseAccel } from '../src/vm/machine.js';
+import { chooseAccel } from '../src/vm/machine.js';
 import type { Manifest } from '../src/stages/manifest.js';
-import { floorInitrd } from './floor.js';
+import { bootTime, floorInitrd } from './floor.js';
 
 const args = process.argv.slice(2);
 const flag = (n: string): boolean => args.includes(n);
@@ -20,20 +20,6 @@ const value = (n: string): string | undefined => {
 };
 const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
 const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
-
-/** Power-on to a console pattern, in seconds, or undefined if it never came. */
-async function bootTime(spec: Parameters<typeof Machine.start>[0], pattern: RegExp, timeoutS: number): Promise<number | undefined> {
-  const m = Machine.start(spec);
-  const t0 = Date.now();
-  try {
-    await Promise.race([m.console.waitFor(pattern, timeoutS * 1000), m.console.waitFor(/d2d: FATAL|Kernel panic|Out of memory/, timeoutS * 1000).then(() => Promise.reject(new Error('failed')))]);
-    return (Date.now() - t0) / 1000;
-  } catch {
-    return undefined;
-  } finally {
-    m.kill();
-  }
-}
 
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'd2d-bench-'));

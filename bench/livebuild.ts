@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { build } from '../src/commands/build.js';
 import { run } from '../src/tools/exec.js';
 import { parseAptSources } from '../src/tools/apt.js';
-import { Machine, chooseAccel } from '../src/vm/machine.js';
+import { chooseAccel } from '../src/vm/machine.js';
+import { bootTime } from './floor.js';
 
 const args = process.argv.slice(2);
 const value = (...names: string[]): string | undefined => {
@@ -122,21 +123,8 @@ function extractLiveKernel(iso: string, dir: string): { kernel: string; initrd: 
 }
 
 /** Power-on to a console pattern, in seconds, or undefined if it never came. Keeps the console in `consoleLog`. */
-async function bootTime(spec: Parameters<typeof Machine.start>[0], pattern: RegExp, timeoutS: number, consoleLog: string): Promise<number | undefined> {
-  writeFileSync(consoleLog, '');
-  const m = Machine.start(spec, { tee: (s) => writeFileSync(consoleLog, s, { flag: 'a' }) });
-  const t0 = Date.now();
-  // live-boot drops to an (initramfs) shell when it finds no medium; that is a failure, not a wait.
-  const failed = /d2d: FATAL|Kernel panic|Out of memory|\(initramfs\)|Unable to find a medium/;
-  try {
-    await Promise.race([m.console.waitFor(pattern, timeoutS * 1000), m.console.waitFor(failed, timeoutS * 1000).then(() => Promise.reject(new Error('failed')))]);
-    return (Date.now() - t0) / 1000;
-  } catch {
-    return undefined;
-  } finally {
-    m.kill();
-  }
-}
+// live-boot drops to an (initramfs) shell when it finds no medium; that is a failure, not a wait.
+const FAILED = /d2d: FATAL|Kernel panic|Out of memory|\(initramfs\)|Unable to find a medium/;
 
 async function main(): Promise<void> {
   if (!existsSync('/usr/lib/live/build/config')) {
@@ -183,11 +171,11 @@ async function main(): Promise<void> {
   const base = { accel, memoryMiB, cpus: 2, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
   const limit = 900;
   console.error('booting (BIOS CD, then kernel + initrd; ours, then live-build) ...');
-  const oursCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: iso } }, /d2d: docker: ready/, limit, join(work, 'ours-cd.console'));
-  const lbCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: lbIso } }, /lb: docker: ready/, limit, join(work, 'lb-cd.console'));
-  const oursNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel, initrd, append: CMDLINE } }, /d2d: docker: ready/, limit, join(work, 'ours-kernel.console'));
+  const oursCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: iso } }, /d2d: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'ours-cd.console') });
+  const lbCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: lbIso } }, /lb: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'lb-cd.console') });
+  const oursNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel, initrd, append: CMDLINE } }, /d2d: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'ours-kernel.console') });
   // live-boot looks for its squashfs on a medium; a real network boot would fetch= it instead.
-  const lbNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel: lbk.kernel, initrd: lbk.initrd, append: LB_CMDLINE }, cdrom: lbIso }, /lb: docker: ready/, limit, join(work, 'lb-kernel.console'));
+  const lbNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel: lbk.kernel, initrd: lbk.initrd, append: LB_CMDLINE }, cdrom: lbIso }, /lb: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'lb-kernel.console') });
 
   const num = (x: number | undefined, digits: number): string => (x === undefined ? 'n/a' : x.toFixed(digits));
   const ratio = (a?: number, b?: number): string => (a === undefined || b === undefined ? 'n/a' : (a / b).toFixed(2));
