@@ -34,7 +34,7 @@ interface StageManifest {
 const readManifest = (dir: string, name = NAME): StageManifest => JSON.parse(readFileSync(join(dir, `${name}.manifest.json`), 'utf8')) as StageManifest;
 
 describe('reproducible build', { skip: SKIP }, () => {
-  test('two builds of the default config, the second without cache, are bit-identical', { timeout: 40 * 60000 }, async () => {
+  test('two builds of the default config, one from the caches and one with --no-cache, are bit-identical', { timeout: 40 * 60000 }, async (t) => {
     const coreManifest = join(CORE, `${NAME}.manifest.json`);
     const reuse = existsSync(coreManifest) && String((JSON.parse(readFileSync(coreManifest, 'utf8')) as { sourceDateEpoch?: number }).sourceDateEpoch) === SDE;
     // repro-1 uses the caches (after core.test, its root file system comes from the stage cache); repro-2 uses none.
@@ -46,7 +46,9 @@ describe('reproducible build', { skip: SKIP }, () => {
     }
     const [cached, full] = [readManifest(dirs[0]!), readManifest(dirs[1]!)];
     assert.ok(!('rootfs (cached)' in full.stages) && 'rootfs' in full.stages, '--no-cache built the root file system');
-    if (reuse) assert.ok('rootfs (cached)' in cached.stages, `the build after core.test's found its root file system in the stage cache: ${JSON.stringify(cached.stages)}`);
+    // After core.test this build normally takes its root from the stage cache. Not asserted: if Debian published
+    // a package update in between, the key rightly differs (the next test asserts a hit a minute apart).
+    if (reuse) t.diagnostic(`root file system ${'rootfs (cached)' in cached.stages ? 'from the stage cache' : 'built: the package versions changed since core.test'}`);
     for (const d of dirs.slice(1)) {
       const other = readManifest(d);
       for (const kind of ['iso', 'kernel', 'initrd']) assert.equal(other.artifacts[kind]!.sha256, cached.artifacts[kind]!.sha256, `${kind} differs between ${dirs[0]} and ${d}`);
