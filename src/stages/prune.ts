@@ -27,8 +27,8 @@ export interface KeptPackage {
 }
 
 /** Where the image's dynamic linker looks for libraries (Debian amd64, merged /usr). */
-export const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib', 'usr/lib64'];
-export const PATH_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin'];
+const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib', 'usr/lib64'];
+const PATH_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin'];
 
 /**
  * Follow a path inside root (absolute symlink targets are relative to root), returning every path
@@ -74,24 +74,28 @@ export function needsOf(root: string, rel: string): string[] {
 /** The paths (relative to root) that satisfy what a file needs, symlinks on the way included. */
 export function resolveNeeds(root: string, n: Needs): string[] {
   const found: string[] = [];
-  const add = (candidates: string[]): void => {
-    for (const c of candidates) {
+  for (const alternatives of needGroups(n)) {
+    // The first alternative that exists satisfies the need (the dynamic linker's and PATH's order).
+    for (const c of alternatives) {
       const r = resolveInRoot(root, c);
       if (r) {
         found.push(...r);
-        return;
+        break;
       }
     }
-  };
-  if (n.kind === 'elf') {
-    if (n.interp) add([n.interp]);
-    for (const lib of n.needed) add(LIB_DIRS.map((d) => `${d}/${lib}`));
-  } else if (n.kind === 'script') {
-    add([n.interp]);
-    // "#!/usr/bin/env perl": the program is the first argument, found on PATH.
-    if (/\/env$/.test(n.interp) && n.args[0] && !n.args[0].startsWith('-')) add(PATH_DIRS.map((d) => `${d}/${n.args[0]}`));
   }
   return found;
+}
+
+/** Each thing a file needs, as the paths it may be found at, in the order they are tried. */
+function needGroups(n: Needs): string[][] {
+  if (n.kind === 'elf') return [...(n.interp ? [[n.interp]] : []), ...n.needed.map((lib) => LIB_DIRS.map((d) => `${d}/${lib}`))];
+  if (n.kind === 'script') {
+    // "#!/usr/bin/env perl": the program is the first argument, found on PATH.
+    const viaEnv = /\/env$/.test(n.interp) && n.args[0] && !n.args[0].startsWith('-');
+    return [[n.interp], ...(viaEnv ? [PATH_DIRS.map((d) => `${d}/${n.args[0]}`)] : [])];
+  }
+  return [];
 }
 
 /**
@@ -203,10 +207,9 @@ export interface PruneResult {
 
 /** Where a file's needs may be found (relative to root; /bin, /lib are /usr's on a merged-/usr system). */
 export function needCandidates(n: Needs): string[] {
-  const merged = (p: string): string => p.replace(/^\/+/, '').replace(/^(bin|sbin|lib|lib64)\//, 'usr/$1/');
-  if (n.kind === 'elf') return [...(n.interp ? [merged(n.interp)] : []), ...n.needed.flatMap((l) => LIB_DIRS.map((d) => `${d}/${l}`))];
-  if (n.kind === 'script') return [merged(n.interp), ...(/\/env$/.test(n.interp) && n.args[0] && !n.args[0].startsWith('-') ? PATH_DIRS.map((d) => `${d}/${n.args[0]}`) : [])];
-  return [];
+  return needGroups(n)
+    .flat()
+    .map((p) => p.replace(/^\/+/, '').replace(/^(bin|sbin|lib|lib64)\//, 'usr/$1/'));
 }
 
 export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES, packages: readonly PrunePackage[] = [], extra: readonly ExtraNeeds[] = []): PruneResult {
