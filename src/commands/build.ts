@@ -57,10 +57,10 @@ function epochFromEnv(): boolean {
  * simulated install, a few seconds); if that fails the build goes on without the cache, and the root stage
  * reports the failure in its own words.
  */
-async function lookupRootStage(ctx: Context, stages: StageCache): Promise<{ key?: string; entry?: CacheEntry }> {
+async function lookupRootStage(ctx: Context, stages: StageCache, sources: string[]): Promise<{ key?: string; entry?: CacheEntry }> {
   try {
     const key = await runStage(ctx, 'cache-key', async (l) => {
-      const versions = await packageVersions(ctx.plan, rootless() ? 'unshare' : 'root', extraSourceFiles(ctx), l);
+      const versions = await packageVersions(ctx.plan, rootless() ? 'unshare' : 'root', sources, l);
       const { key, doc } = cacheKey(ctx.plan, versions, { epochFromEnv: epochFromEnv(), rootless: rootless(), code: codeHash() });
       // What the key is made of, to compare when a build did not find the entry it expected.
       appendFileSync(l, `stage cache key ${key} from:\n${doc}\n`);
@@ -84,8 +84,9 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   });
   rmSync(ctx.ws.dir, { recursive: true, force: true });
   mkdirSync(ctx.ws.logs, { recursive: true });
+  const sources = extraSourceFiles(ctx);
   const stages = opts.noCache ? undefined : new StageCache(stageCacheDir());
-  const cached = stages ? await lookupRootStage(ctx, stages) : undefined;
+  const cached = stages ? await lookupRootStage(ctx, stages, sources) : undefined;
   // Without SOURCE_DATE_EPOCH a build's date is when its root file system was built: the cached one's.
   if (cached?.entry && !epochFromEnv()) plan.sourceDateEpoch = cached.entry.sourceDateEpoch;
   writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));
@@ -97,7 +98,7 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     cache = aptCacheDir();
     mkdirSync(cache, { recursive: true });
   }
-  const apt = { cacheDir: cache, sources: extraSourceFiles(ctx) };
+  const apt = { cacheDir: cache, sources };
   // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs stage.
   const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, apt)) : [];
   if (cached?.entry) {

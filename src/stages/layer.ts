@@ -64,11 +64,11 @@ export function layerNeeds(files: BuildPlan['files']): ExtraNeeds[] {
 }
 
 /** name -> id from the image's passwd or group file. */
-function idTable(text: string): Map<string, { id: number; gid: number }> {
-  const m = new Map<string, { id: number; gid: number }>();
+function idTable(text: string): Map<string, number> {
+  const m = new Map<string, number>();
   for (const line of text.split('\n')) {
     const f = line.split(':');
-    if (f.length >= 3 && f[0]) m.set(f[0], { id: Number(f[2]), gid: Number(f[3] ?? 0) });
+    if (f.length >= 3 && f[0]) m.set(f[0], Number(f[2]));
   }
   return m;
 }
@@ -96,13 +96,13 @@ export function layerEntries(plan: Pick<BuildPlan, 'files' | 'sourceDateEpoch'>,
       const [u, g] = f.owner.split(':');
       const user = users.get(u!);
       const group = g !== undefined ? groups.get(g) : undefined;
-      if (!user || (g !== undefined && !group)) {
-        throw new StageError('files', `files[${it.index}]: cannot set owner '${f.owner}' on ${f.path}: no ${!user ? `user '${u}'` : `group '${g}'`} in the image`, {
+      if (user === undefined || (g !== undefined && group === undefined)) {
+        throw new StageError('files', `files[${it.index}]: cannot set owner '${f.owner}' on ${f.path}: no ${user === undefined ? `user '${u}'` : `group '${g}'`} in the image`, {
           hint: 'add the user or group in an after-packages hook, or install the package that creates it',
         });
       }
-      uid = user.id;
-      gid = group ? group.id : 0;
+      uid = user;
+      gid = group ?? 0;
     }
     out.push({ name: it.name, mode: it.mode, uid, gid, mtime, data: it.data });
   }
