@@ -48,7 +48,7 @@ describe('reproducible build', { skip: SKIP }, () => {
     assert.ok(!('rootfs (cached)' in full.stages) && 'rootfs' in full.stages, '--no-cache built the root file system');
     // After core.test this build normally takes its root from the stage cache. Not asserted: if Debian published
     // a package update in between, the key rightly differs (the next test asserts a hit a minute apart).
-    if (reuse) t.diagnostic(`root file system ${'rootfs (cached)' in cached.stages ? 'from the stage cache' : 'built: the package versions changed since core.test'}`);
+    if (reuse) t.diagnostic(`root file system ${'rootfs (cached)' in cached.stages ? 'from the stage cache' : 'built anew: no entry for its key (package versions or this tool\'s code changed since core.test, or the entry was evicted)'}`);
     for (const d of dirs.slice(1)) {
       const other = readManifest(d);
       for (const kind of ['iso', 'kernel', 'initrd']) assert.equal(other.artifacts[kind]!.sha256, cached.artifacts[kind]!.sha256, `${kind} differs between ${dirs[0]} and ${d}`);
