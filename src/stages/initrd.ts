@@ -31,7 +31,7 @@ export function stage1XzArgv(file: string): string[] {
   return ['xz', '-T1', '--lzma2=preset=9e,dict=8MiB', '--check=crc32', '--force', file];
 }
 
-export async function buildInitrd(ctx: Context, payload: string, logFile: string): Promise<{ bytes: number }> {
+export async function buildInitrd(ctx: Context, payload: string, archiveBytes: number, logFile: string): Promise<{ bytes: number }> {
   const tree = join(ctx.ws.dir, 'initrd-tree');
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, 'bin'), { recursive: true });
@@ -44,6 +44,8 @@ export async function buildInitrd(ctx: Context, payload: string, logFile: string
   chmodSync(join(tree, 'bin/busybox'), 0o755);
   const name = payload.endsWith('.zst') ? 'rootfs.cpio.zst' : 'rootfs.cpio.xz';
   linkOrCopy(payload, join(tree, 'd2d', name));
+  // The unpacked archive's size: stage 1 unpacks from a file instead of a pipe when the memory allows both.
+  writeFileSync(join(tree, 'd2d/rootfs-bytes'), `${archiveBytes}\n`);
   writeFileSync(join(tree, 'd2d/complete'), 'ok\n');
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(tree, sde);
