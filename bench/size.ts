@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   console.log(`  root fs archive, uncompressed ${MiB(m.rootfs.cpioBytes)}   (${m.rootfs.files} files)`);
   const pruned = m.rootfs.pruned.reduce((n, p) => n + p.bytes, 0);
   console.log(`  pruned before packing        ${MiB(pruned)}   (${m.rootfs.pruned.length} rules; docs/size.md)`);
+  for (const g of m.rootfs.goExports ?? []) console.log(`  Go exports blanked           ${MiB(g.bytes)}   ${g.path}: ${g.symbols} of ${g.of} dynamic symbols`);
   const kept = m.rootfs.keptPackages ?? []; // older manifests lack it
   if (kept.length > 0) console.log(`  prunable packages kept: ${kept.map((k) => `${k.name} (${k.because})`).join('; ')}`);
   console.log('  on the ISO:');

@@ -9,7 +9,7 @@
 // the image) and mmdebstrap's next hook, `sync-out`, copies it to WORKDIR as the
 // user. Errors are also printed with a marker, since that folder is lost when
 // the hook fails.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tailOf } from './tools/exec.js';
 import { runStage, workspace, type Context } from './context.js';
@@ -23,6 +23,7 @@ import { packRootfs } from './stages/pack.js';
 import { collectStage1Extras } from './stages/stage1extras.js';
 import { applyFiles, runHooks } from './stages/customise.js';
 import { prune } from './stages/prune.js';
+import { dropRootGoExports } from './stages/goexports.js';
 import { pruneRules, prunePackages } from './plan/prune.js';
 import { applyLocale } from './stages/locale.js';
 import { filesInLayer, layerNeeds } from './stages/layer.js';
@@ -56,11 +57,12 @@ async function main(): Promise<void> {
   await runStage(ctx, 'stage1-extras', (l) => collectStage1Extras(ctx, root, l));
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
   const { pruned, keptPackages, packageFiles: prunedFiles } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages(plan), layered ? layerNeeds(plan.files) : []));
+  const goExports = await runStage(ctx, 'go-exports', async (l) => dropRootGoExports(root, (line) => appendFileSync(l, `${line}\n`)));
   const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });
   rmSync(ctx.ws.payload, { force: true });
-  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, prunedFiles, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
+  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, prunedFiles, goExports, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
 
 main().catch((e: unknown) => {

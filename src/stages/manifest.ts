@@ -7,6 +7,7 @@ import type { PackageEntry } from './record.js';
 import type { Config } from '../config/schema.js';
 import type { ImageRecord } from './images.js';
 import type { KernelOrigin } from './kernel.js';
+import type { GoExports } from './goexports.js';
 
 export interface InsideReport {
   kernel: { version: string; packages: { name: string; version: string }[]; source: KernelOrigin };
@@ -18,6 +19,8 @@ export interface InsideReport {
   keptPackages?: { name: string; because: string }[];
   /** Files removed with whole packages (the stage cache checks a files layer against them). */
   prunedFiles?: string[];
+  /** Go programs whose unused dynamic exports were blanked (src/stages/goexports.ts). */
+  goExports?: GoExports[];
   pack: { files: number; bytes: number; payload: string; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
@@ -34,7 +37,7 @@ export interface Manifest {
   /** source: where the kernel came from (package, suite and version; or the local files and their sha256). */
   kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
-  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[] };
+  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[]; goExports: GoExports[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
   images: ImageRecord[];
   services: { name: string; image: string; argv: string[] }[];
@@ -81,6 +84,7 @@ export async function makeManifest(o: {
       biggestFiles: inside.pack.biggest,
       pruned: inside.pruned,
       keptPackages: inside.keptPackages ?? [],
+      goExports: inside.goExports ?? [],
     },
     images: o.images,
     services: plan.services.map((s) => ({ name: s.name, image: s.image, argv: s.argv })),

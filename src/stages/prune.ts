@@ -123,7 +123,7 @@ export function packageFiles(root: string, name: string): string[] {
 }
 
 /** Every file and symlink the image will hold (relative to root), except folders: what pack keeps. */
-function allFiles(root: string, dir = ''): string[] {
+export function allFiles(root: string, dir = ''): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
     const rel = dir === '' ? e.name : `${dir}/${e.name}`;
