@@ -15,14 +15,20 @@ const PT_INTERP = 3;
 const DT_NEEDED = 1;
 const DT_STRTAB = 5;
 
-function cstr(b: Buffer, off: number): string {
+/** The NUL-terminated string at off. */
+export function cstr(b: Buffer, off: number): string {
   const end = b.indexOf(0, off);
   return b.toString('latin1', off, end < 0 ? b.length : end);
 }
 
+/** Whether b holds a 64-bit little-endian ELF image (the only kind an amd64 image runs). */
+export function isElf64LE(b: Buffer): boolean {
+  return b.length >= 64 && b.readUInt32BE(0) === 0x7f454c46 && b[4] === 2 && b[5] === 1;
+}
+
 /** Parse an ELF64 LE image held in memory. Exported for unit tests. */
 export function elfNeeds(b: Buffer): Needs {
-  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return { kind: 'none' };
+  if (!isElf64LE(b)) return { kind: 'none' };
   const phoff = Number(b.readBigUInt64LE(32));
   const phentsize = b.readUInt16LE(54);
   const phnum = b.readUInt16LE(56);

@@ -16,6 +16,8 @@
 // relocation refers to. Files that are not 64-bit little-endian ELF executables with a
 // .go.buildinfo section, or whose string table has a user this does not know, are left alone.
 
+import { cstr, isElf64LE } from './elf.js';
+
 const SHT_RELA = 4;
 const SHT_DYNAMIC = 6;
 const SHT_REL = 9;
@@ -72,11 +74,6 @@ function sections(b: Buffer): Section[] | undefined {
   return raw.map(({ nameOff, ...s }) => ({ ...s, name: cstr(b, names.offset + nameOff) }));
 }
 
-function cstr(b: Buffer, off: number): string {
-  const end = b.indexOf(0, off);
-  return b.toString('latin1', off, end < 0 ? b.length : end);
-}
-
 function isExecutable(b: Buffer): boolean {
   const type = b.readUInt16LE(0x10);
   if (type === 2) return true; // ET_EXEC
@@ -97,7 +94,7 @@ export function isGoName(name: string): boolean {
 
 /** Blank the Go exports of the ELF image in b (changed in place); undefined when the file is not one to touch. */
 export function dropGoExports(b: Buffer): DroppedExports | undefined {
-  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1 || !isExecutable(b)) return undefined;
+  if (!isElf64LE(b) || !isExecutable(b)) return undefined;
   const secs = sections(b);
   if (!secs || !secs.some((s) => s.name === '.go.buildinfo')) return undefined;
   const dynsym = secs.find((s) => s.type === SHT_DYNSYM);
