@@ -116,11 +116,12 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   inside.pack = {
     files: inside.pack.files + layer.entries,
     bytes: inside.pack.bytes + layer.bytes,
+    streams: [...inside.pack.streams, layer.stream],
     payload: layer.payload,
     biggest: [...inside.pack.biggest.filter((b) => !layer.sizes.some((s) => s.path === b.path)), ...layer.sizes].sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, 25),
   };
   log.info(`kernel ${inside.kernel.version}, ${inside.modules.kept.length} modules, ${inside.packages.length} packages, rootfs ${(inside.pack.bytes / 2 ** 20).toFixed(0)} MiB`);
-  await runStage(ctx, 'initrd', (l) => buildInitrd(ctx, inside.pack.payload, inside.pack.bytes, l));
+  await runStage(ctx, 'initrd', (l) => buildInitrd(ctx, inside.pack.payload, inside.pack.streams, inside.pack.bytes, l));
   if (images.length > 0) await runStage(ctx, 'images-initrd', (l) => buildImagesInitrd(ctx, l));
   await runStage(ctx, 'bootloader', (l) => buildBootloader(ctx, l));
   await runStage(ctx, 'iso', (l) => buildIso(ctx, l));

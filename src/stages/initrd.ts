@@ -18,9 +18,28 @@ import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
  */
 export function initrdSegments(paths: string[]): { stage1: string[]; payload: string[] } {
   const last = ['d2d/complete'];
-  const payload = paths.filter((p) => /^d2d\/rootfs\.cpio\./.test(p));
+  const payload = paths.filter((p) => /^d2d\/rootfs\.cpio\./.test(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const stage1 = paths.filter((p) => !last.includes(p) && !payload.includes(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return { stage1, payload: [...payload, ...last.filter((l) => paths.includes(l))] };
+}
+
+/**
+ * The payload's streams, one file each (d2d/rootfs.cpio.1.xz, .2.xz, ...): each decodes to a consecutive
+ * piece of the root's archive, cut between entries, so stage 1 can decode them side by side and unpack the
+ * pieces in order. The files hold the same bytes as the payload, so the initrd's size does not change.
+ */
+export function writePayloadStreams(payload: string, streams: number[], dir: string): string[] {
+  const data = readFileSync(payload);
+  const total = streams.reduce((a, b) => a + b, 0);
+  if (streams.length === 0 || total !== data.length) throw new Error(`${payload}: ${data.length} bytes, but its streams add up to ${total}`);
+  const ext = payload.endsWith('.zst') ? 'zst' : 'xz';
+  let off = 0;
+  return streams.map((n, i) => {
+    const name = `rootfs.cpio.${i + 1}.${ext}`;
+    writeFileSync(join(dir, name), data.subarray(off, off + n));
+    off += n;
+    return name;
+  });
 }
 
 /**
@@ -31,7 +50,7 @@ export function stage1XzArgv(file: string): string[] {
   return ['xz', '-T1', '--lzma2=preset=9e,dict=8MiB', '--check=crc32', '--force', file];
 }
 
-export async function buildInitrd(ctx: Context, payload: string, archiveBytes: number, logFile: string): Promise<{ bytes: number }> {
+export async function buildInitrd(ctx: Context, payload: string, streams: number[], archiveBytes: number, logFile: string): Promise<{ bytes: number }> {
   const tree = join(ctx.ws.dir, 'initrd-tree');
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, 'bin'), { recursive: true });
@@ -42,8 +61,7 @@ export async function buildInitrd(ctx: Context, payload: string, archiveBytes: n
   chmodSync(join(tree, 'init'), 0o755);
   copyFileSync(ctx.ws.busybox, join(tree, 'bin/busybox'));
   chmodSync(join(tree, 'bin/busybox'), 0o755);
-  const name = payload.endsWith('.zst') ? 'rootfs.cpio.zst' : 'rootfs.cpio.xz';
-  linkOrCopy(payload, join(tree, 'd2d', name));
+  writePayloadStreams(payload, streams, join(tree, 'd2d'));
   // The unpacked archive's size: stage 1 unpacks from a file instead of a pipe when the memory allows both.
   writeFileSync(join(tree, 'd2d/rootfs-bytes'), `${archiveBytes}\n`);
   writeFileSync(join(tree, 'd2d/complete'), 'ok\n');

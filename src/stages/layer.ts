@@ -2,14 +2,14 @@
 // system's archive. The root stage packs everything else and stops just before
 // the sentinel that stage 1 checks; this stage writes the files' entries, then
 // that sentinel and the trailer, as one more compressed stream, and appends it.
-// xzdec and zstd decode streams back to back as one, so stage 1 sees a single
-// archive. Changing a file then costs this stage only: the root stage comes
+// Stage 1 decodes each stream into its own piece of that one archive and
+// unpacks the pieces in order (src/stages/initrd.ts). Changing a file then costs this stage only: the root stage comes
 // from the stage cache (src/stages/stagecache.ts), and a cached build and a
 // full one write the same bytes because both assemble the payload this way.
 //
 // Not when the config has before-pack hooks: they may read or change the files,
 // so the files are put into the root before them, as part of the root stage.
-import { appendFileSync, copyFileSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpioEntries, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from '../cpio.js';
 import { dataNeeds } from '../elf.js';
@@ -113,7 +113,7 @@ export function layerEntries(plan: Pick<BuildPlan, 'files' | 'sourceDateEpoch'>,
  * Write the layer stream and append it to the root stage's payload. Returns the number of entries and
  * bytes the layer added to the (uncompressed) archive, and its regular files' sizes for the manifest.
  */
-export async function buildLayer(ctx: Context, basePayload: string, entryCount: number, logFile: string): Promise<{ payload: string; entries: number; bytes: number; sizes: { path: string; bytes: number }[] }> {
+export async function buildLayer(ctx: Context, basePayload: string, entryCount: number, logFile: string): Promise<{ payload: string; entries: number; bytes: number; sizes: { path: string; bytes: number }[]; stream: number }> {
   const dir = ctx.ws.dir;
   const layered = filesInLayer(ctx.plan);
   const entries = layered
@@ -137,5 +137,5 @@ export async function buildLayer(ctx: Context, basePayload: string, entryCount: 
   rmSync(cpio, { force: true });
   rmSync(`${cpio}.${ext}`, { force: true });
   const sizes = entries.filter((e) => (e.mode & 0o170000) === S_IFREG).map((e) => ({ path: `/${e.name}`, bytes: e.data.length }));
-  return { payload, entries: entries.length, bytes: body.length, sizes };
+  return { payload, entries: entries.length, bytes: body.length, sizes, stream: statSync(payload).size - statSync(basePayload).size };
 }

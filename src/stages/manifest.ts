@@ -21,7 +21,7 @@ export interface InsideReport {
   prunedFiles?: string[];
   /** Go programs whose unused dynamic exports were blanked (src/stages/goexports.ts). */
   goExports?: GoExports[];
-  pack: { files: number; bytes: number; payload: string; biggest: { path: string; bytes: number }[] };
+  pack: { files: number; bytes: number; payload: string; streams: number[]; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
 

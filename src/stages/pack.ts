@@ -98,12 +98,14 @@ async function copyRange(src: string, dst: string, start: number, end: number): 
 
 /**
  * Compress the archive up to `end` (where the sentinel's entry starts: the files layer and the sentinel
- * follow as one more stream, src/stages/layer.ts). xz: two streams back to back, cut after the engine's
- * programs: they get the big dictionary, the rest a small one. xzdec reads concatenated streams as one, and
- * frees the big dictionary when the first stream ends — while stage 1 unpacks, the guest holds the unpacked
- * files, the compressed payload and the dictionary at once, and this keeps a 512 MiB machine working.
+ * follow as one more stream, src/stages/layer.ts). xz: two streams, cut after the engine's programs: they
+ * get the big dictionary, the rest a small one. Stage 1 decodes the streams side by side when the memory
+ * allows, and one after the other, freeing the big dictionary when the first ends, on a small machine (a
+ * 512 MiB guest holds the unpacked files, the compressed payload and the dictionary at once). The two are
+ * compressed at the same time here too: one thread each. Returns the payload (the streams back to back)
+ * and each stream's size, in order.
  */
-async function compressPayload(ctx: Context, cpio: string, engineEntries: number, end: number, logFile: string): Promise<string> {
+async function compressPayload(ctx: Context, cpio: string, engineEntries: number, end: number, logFile: string): Promise<{ payload: string; streams: number[] }> {
   const { compression, level } = ctx.plan.initramfs;
   const body = `${cpio}.body`;
   if (compression === 'zstd') {
@@ -111,28 +113,30 @@ async function compressPayload(ctx: Context, cpio: string, engineEntries: number
     await run(compressArgv('zstd', level, body), { log: logFile });
     renameSync(`${body}.zst`, `${cpio}.base.zst`);
     rmSync(body, { force: true });
-    return `${cpio}.base.zst`;
+    return { payload: `${cpio}.base.zst`, streams: [statSync(`${cpio}.base.zst`).size] };
   }
   const cut = cpioOffsetAfter(cpio, engineEntries);
   const parts = [`${cpio}.1`, `${cpio}.2`];
   await copyRange(cpio, parts[0]!, 0, cut);
   await copyRange(cpio, parts[1]!, cut, end);
-  await run(compressArgv('xz', level, parts[0]!, XZ_DICT), { log: logFile });
-  await run(compressArgv('xz', level, parts[1]!, XZ_REST_DICT), { log: logFile });
+  await Promise.all([run(compressArgv('xz', level, parts[0]!, XZ_DICT), { log: logFile }), run(compressArgv('xz', level, parts[1]!, XZ_REST_DICT), { log: logFile })]);
   const out = `${cpio}.base.xz`;
+  const streams = parts.map((p) => statSync(`${p}.xz`).size);
   copyFileSync(`${parts[0]}.xz`, out);
   appendFileSync(out, readFileSync(`${parts[1]}.xz`));
   for (const p of parts) {
     rmSync(p, { force: true });
     rmSync(`${p}.xz`, { force: true });
   }
-  return out;
+  return { payload: out, streams };
 }
 
 export interface PackResult {
   files: number;
   bytes: number; // uncompressed archive size
   payload: string; // compressed archive path (without the last stream: the files layer adds it)
+  /** The payload's compressed streams' sizes, in order (stage 1 decodes each on its own). */
+  streams: number[];
   biggest: { path: string; bytes: number }[];
 }
 
@@ -163,11 +167,12 @@ export async function packRootfs(ctx: Context, root: string, logFile: string): P
   await copyRange(cpio, join(ctx.ws.dir, BASE_FILES.tail), tailStart, statSync(cpio).size);
   copyFileSync(join(root, 'etc/passwd'), join(ctx.ws.dir, BASE_FILES.passwd));
   copyFileSync(join(root, 'etc/group'), join(ctx.ws.dir, BASE_FILES.group));
-  const payload = await compressPayload(ctx, cpio, engineEntries, tailStart, logFile);
+  const { payload, streams } = await compressPayload(ctx, cpio, engineEntries, tailStart, logFile);
   return {
     files: rels.length,
     bytes: statSync(cpio).size,
     payload,
+    streams,
     biggest: sizes.sort((a, b) => b.bytes - a.bytes).slice(0, 25),
   };
 }

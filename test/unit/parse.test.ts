@@ -6,9 +6,9 @@ import { parseSimulatedInstalls, debFileName } from '../../src/tools/apt.js';
 import { parseDpkgQuery } from '../../src/stages/record.js';
 import { parseLdd } from '../../src/stages/stage1extras.js';
 import { archiveOrder, cpioOffsetAfter, keepPath, byteSort } from '../../src/stages/pack.js';
-import { initrdSegments } from '../../src/stages/initrd.js';
+import { initrdSegments, writePayloadStreams } from '../../src/stages/initrd.js';
 import { lockRoot } from '../../src/stages/overlay.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnoseApt } from '../../src/stages/rootfs.js';
@@ -48,11 +48,25 @@ test('pack leaves out virtual file systems, the contents of run/tmp, and caches'
   assert.deepEqual(byteSort(['b', 'B', 'a', 'a/b', 'a-b']), ['B', 'a', 'a-b', 'a/b', 'b']);
 });
 
-test('initrd segments: stage 1 (compressed), then the payload and the sentinel, last', () => {
-  assert.deepEqual(initrdSegments(['d2d/complete', 'init', 'd2d/rootfs.cpio.xz', 'bin', 'bin/busybox', 'd2d']), {
+test('initrd segments: stage 1 (compressed), then the payload streams in order and the sentinel, last', () => {
+  // Folder listings come in the file system's order, not by name.
+  assert.deepEqual(initrdSegments(['d2d/complete', 'd2d/rootfs.cpio.3.xz', 'init', 'd2d/rootfs.cpio.1.xz', 'bin', 'd2d/rootfs.cpio.2.xz', 'bin/busybox', 'd2d']), {
     stage1: ['bin', 'bin/busybox', 'd2d', 'init'],
-    payload: ['d2d/rootfs.cpio.xz', 'd2d/complete'],
+    payload: ['d2d/rootfs.cpio.1.xz', 'd2d/rootfs.cpio.2.xz', 'd2d/rootfs.cpio.3.xz', 'd2d/complete'],
   });
+});
+
+test('payload streams: one file each, the same bytes in order; sizes that do not add up are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'd2d-streams-'));
+  try {
+    const payload = join(dir, 'rootfs.cpio.base.xz');
+    writeFileSync(payload, Buffer.from('aaaaBBcccccc'));
+    assert.deepEqual(writePayloadStreams(payload, [4, 2, 6], dir), ['rootfs.cpio.1.xz', 'rootfs.cpio.2.xz', 'rootfs.cpio.3.xz']);
+    assert.deepEqual(['1', '2', '3'].map((n) => readFileSync(join(dir, `rootfs.cpio.${n}.xz`), 'latin1')), ['aaaa', 'BB', 'cccccc']);
+    assert.throws(() => writePayloadStreams(payload, [4, 2], dir), /12 bytes, but its streams add up to 6/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('archive order: the engine programs first (after their folders), byte order, the sentinel last', () => {

@@ -19,6 +19,13 @@ ok "hostname $(hostname)"
 [ "$(readlink /proc/1/exe)" = /usr/bin/busybox ] || fail "PID 1 is $(readlink /proc/1/exe)"
 ok "PID 1 is busybox init"
 
+# Stage 1 (1024 MiB here) has the memory to decode the payload's streams side by side.
+unpacked=$(grep 'stage 1: root file system unpacked' /var/log/d2d-boot.log)
+case $unpacked in
+*"from a file, 3 streams side by side"*) ok "$unpacked" ;;
+*) fail "stage 1 did not decode the streams side by side: ${unpacked:-no line in the boot log}" ;;
+esac
+
 # / must be a real tmpfs (runc's pivot_root refuses the kernel's rootfs).
 fstype=$(awk '$2 == "/" {print $3}' /proc/mounts | tail -n 1)
 [ "$fstype" = tmpfs ] || fail "root file system is $fstype"
