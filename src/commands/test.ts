@@ -43,8 +43,13 @@ export function cmdlineFor(image: string): string {
   return 'console=tty0 console=ttyS0,115200 quiet';
 }
 
-/** A guest kernel that died: under TCG this happens rarely on a good image, so it is worth one retry. */
-const GUEST_CRASH = /Kernel panic|BUG: |Oops: |general protection fault/;
+/**
+ * A guest kernel that died: under TCG this happens rarely on a good image, so it is worth one retry. (Seen:
+ * "Oops: int3" in __alloc_pages when the first container's memory cgroup flipped a static key: the kernel
+ * patches its own code at run time, and QEMU's multi-threaded TCG now and then lets another vCPU run the
+ * half-patched instruction.)
+ */
+export const GUEST_CRASH = /Kernel panic|BUG: |Oops: |general protection fault/;
 const BOOT_FAILURE = new RegExp(`${GUEST_CRASH.source}|d2d: FATAL`);
 
 class GuestCrashed extends Error {}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { colourShare, parsePpm, type Rgb } from '../../src/vm/ppm.js';
 import { cli, E2E_DIR, SKIP } from './helpers.js';
-import { Session } from '../support/vmsession.js';
+import { Session, withSession } from '../support/vmsession.js';
 
 const OUT = join(E2E_DIR, 'desktop');
 const LOG = join(OUT, 'console.log');
@@ -63,8 +63,7 @@ describe('desktop sessions', { skip: SKIP }, () => {
 
   test('each session is its own X server on its own VT, its app sandboxed; Ctrl+Alt+Fn switches; an app that dies comes back', { timeout: 30 * 60000 }, async () => {
     rmSync(LOG, { force: true });
-    const s = Session.start({ boot: { kind: 'cdrom', image: ISO }, firmware: 'bios', memoryMiB: 3072 }, LOG, 'desktop', { qmp: true });
-    try {
+    await withSession(LOG, () => Session.start({ boot: { kind: 'cdrom', image: ISO }, firmware: 'bios', memoryMiB: 3072 }, LOG, 'desktop', { qmp: true }), async (s) => {
       // The sessions start side by side, in any order.
       await Promise.all([/red: app starting on vt2/, /blue: app starting on vt3/].map((re) => s.m.console.waitFor(re, 600000)));
       // The first session is shown once every X server is up.
@@ -144,9 +143,7 @@ describe('desktop sessions', { skip: SKIP }, () => {
       await waitForColour(s, 'kiosk-back', GREEN, 0.85, 600000);
       assert.notEqual((await inspect(s, 'kiosk')).Id, k.Id, 'a new container');
       await s.off();
-    } finally {
-      s.kill();
-    }
+    });
   });
 
   test('build --app: a text app as its own live CD, on its VT, locked; typed keys reach it', { timeout: 30 * 60000 }, async () => {
@@ -157,8 +154,7 @@ describe('desktop sessions', { skip: SKIP }, () => {
     writeFileSync(join(dir, 'base.yaml'), 'name: d2d-app\ninitramfs: {compression: zstd, level: 3}\npersistence: {enabled: false}\n');
     const r = await cli(['build', join(dir, 'base.yaml'), '--app', tarball, '--app-text', '-o', dir]);
     assert.equal(r.status, 0, `build --app failed:\n${r.stderr}`);
-    const s = Session.start({ boot: { kind: 'cdrom', image: join(dir, 'd2d-app.iso') }, firmware: 'bios', memoryMiB: 1024 }, LOG, 'app', { qmp: true });
-    try {
+    await withSession(LOG, () => Session.start({ boot: { kind: 'cdrom', image: join(dir, 'd2d-app.iso') }, firmware: 'bios', memoryMiB: 1024 }, LOG, 'app', { qmp: true }), async (s) => {
       await s.m.console.waitFor(/d2d: desktop app: app starting on vt2/, 600000);
       await s.sh('n=0; until [ "$(docker inspect -f "{{.State.Running}}" d2d-desktop-app 2>/dev/null)" = true ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done');
       const c = await inspect(s, 'app');
@@ -173,8 +169,6 @@ describe('desktop sessions', { skip: SKIP }, () => {
       await s.sh('n=0; until docker exec d2d-desktop-app ls /home/user/typed; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done', 120000);
       await s.screendump(join(OUT, 'app.png'), 'png');
       await s.off();
-    } finally {
-      s.kill();
-    }
+    });
   });
 });

@@ -6,6 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { Machine } from '../../src/vm/machine.js';
 import type { SerialConsole } from '../../src/vm/console.js';
 import type { VmSpec } from '../../src/vm/qemu.js';
+import { GUEST_CRASH } from '../../src/commands/test.js';
 
 type Spec = Omit<VmSpec, 'ovmfVars' | 'agent' | 'serial' | 'display' | 'network' | 'accel' | 'memoryMiB' | 'cpus'> & Partial<Pick<VmSpec, 'memoryMiB' | 'cpus'>>;
 
@@ -92,5 +93,36 @@ export class Session {
   async pullPlug(): Promise<void> {
     this.m.kill();
     await this.m.exited;
+  }
+}
+
+/**
+ * Run a test's one self-contained boot (a read-only image, no state kept between boots), once more from the
+ * start if the guest kernel crashed (GUEST_CRASH says why that is worth it under TCG); the session is killed
+ * after each attempt. Not for tests whose boots write to disks the next attempt would read.
+ */
+export async function withSession<T>(log: string, start: () => Session, fn: (s: Session) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const s = start();
+    // A crash is noticed when it happens, not when the step that was waiting times out.
+    const crashed = s.m.console.waitFor(GUEST_CRASH, 24 * 3600 * 1000).then(
+      (x) => {
+        throw new Error(`the guest kernel crashed: ${x[0]}`);
+      },
+      () => new Promise<never>(() => undefined),
+    );
+    const run = fn(s);
+    run.catch(() => undefined);
+    try {
+      return await Promise.race([run, crashed]);
+    } catch (e) {
+      const crash = GUEST_CRASH.exec(s.m.console.transcript);
+      if (!crash || attempt >= 2) throw e;
+      const why = `the guest kernel crashed (${crash[0]}); booting once more`;
+      appendFileSync(log, `\n===== ${why} =====\n`);
+      process.stderr.write(`    | ${why} (console: ${log})\n`);
+    } finally {
+      s.kill();
+    }
   }
 }
