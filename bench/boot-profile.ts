@@ -86,7 +86,7 @@ async function profileAll(tmp: string): Promise<void> {
   const initrd = iso.replace(/\.iso$/, '.initrd');
   const accel = await chooseAccel('auto', kernel);
   const cmdline = 'console=ttyS0,115200 quiet';
-  const base = { accel, cpus: 2, memoryMiB: 1024, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
+  const base = { accel, tcgThreads: 'multi' as const, cpus: 2, memoryMiB: 1024, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
   const floorCpio = floorInitrd(tmp);
 
   console.log('debian2docker boot profile');

@@ -30,7 +30,7 @@ interface Boot {
 
 async function boot(iso: string, accel: 'kvm' | 'tcg', tmp: string, frame: boolean): Promise<Boot> {
   const m = Machine.start(
-    { accel, memoryMiB: 3072, cpus: 2, firmware: 'bios', serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, boot: { kind: 'cdrom', image: iso } },
+    { accel, tcgThreads: 'multi', memoryMiB: 3072, cpus: 2, firmware: 'bios', serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, boot: { kind: 'cdrom', image: iso } },
     { qmp: true },
   );
   const t0 = Date.now();

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const tImages = (Date.now() - t1) / 1000;
 
     const accel = await chooseAccel('auto', join(out, 'bench-base.kernel'));
-    const base = { accel, cpus: 2, memoryMiB: 1024, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
+    const base = { accel, tcgThreads: 'multi' as const, cpus: 2, memoryMiB: 1024, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
     const cmdline = 'console=ttyS0,115200 quiet';
     const patterns = [/d2d: docker: ready/, /d2d: containers: up/];
     console.log('debian2docker preloaded images benchmark');

@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const lbk = extractLiveKernel(lbIso, work);
 
   const accel = await chooseAccel('auto', kernel);
-  const base = { accel, memoryMiB, cpus: 2, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
+  const base = { accel, tcgThreads: 'multi' as const, memoryMiB, cpus: 2, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
   const limit = 900;
   console.error('booting (BIOS CD, then kernel + initrd; ours, then live-build) ...');
   const oursCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: iso } }, /d2d: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'ours-cd.console') });

@@ -49,6 +49,9 @@ async function main(): Promise<void> {
   const pruned = m.rootfs.pruned.reduce((n, p) => n + p.bytes, 0);
   console.log(`  pruned before packing        ${MiB(pruned)}   (${m.rootfs.pruned.length} rules; docs/size.md)`);
   for (const g of m.rootfs.goExports ?? []) console.log(`  Go exports blanked           ${MiB(g.bytes)}   ${g.path}: ${g.symbols} of ${g.of} dynamic symbols`);
+  const shared = m.rootfs.fromStage1 ?? [];
+  if (shared.length > 0) console.log(`  in stage 1 only, copied in at boot: ${shared.join(', ')}`);
+  for (const r of m.rootfs.relativeRelocs ?? []) console.log(`  relative relocs ${(r.how ?? 'zeroed').padEnd(6)}       ${MiB(r.bytes)}   ${r.path}: ${r.relocations} R_X86_64_RELATIVE`);
   const kept = m.rootfs.keptPackages ?? []; // older manifests lack it
   if (kept.length > 0) console.log(`  prunable packages kept: ${kept.map((k) => `${k.name} (${k.because})`).join('; ')}`);
   console.log('  on the ISO:');

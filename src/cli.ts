@@ -1,8 +1,9 @@
 // Command-line flags only: each command is a thin adapter over the API.
 import { writeAppConfig } from './commands/app.js';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { build, planFor } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
+import { cacheReport, cleanCaches, formatCacheReport, formatCleanResult } from './commands/cache.js';
 import { buildInDocker } from './commands/indocker.js';
 import { runVm } from './commands/run.js';
 import { testImage } from './commands/test.js';
@@ -87,6 +88,30 @@ program
     setExit(r.ok ? 0 : 4);
   });
 
+const cache = program.command('cache').description('what the package cache and the stage cache hold; clean them');
+cache
+  .command('info', { isDefault: true })
+  .description('where the caches are, their sizes, and the root stages kept')
+  .option('--json', 'the same as JSON')
+  .action((o: { json?: boolean }) => {
+    const r = cacheReport();
+    process.stdout.write((o.json ? JSON.stringify(r, null, 2) : formatCacheReport(r)) + '\n');
+  });
+cache
+  .command('clean')
+  .description('remove cached packages and root stages (both unless one is named); the next build downloads and builds again')
+  .option('--packages', 'only the package cache')
+  .option('--stages', 'only the stage cache')
+  .option('--older-than <days>', 'only what no build has used for this many days', (v: string) => {
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError('a number of days, e.g. 30');
+    return Number(v);
+  })
+  .action((o: { packages?: boolean; stages?: boolean; olderThan?: number }) => {
+    const both = !o.packages && !o.stages;
+    const opts = { packages: both || Boolean(o.packages), stages: both || Boolean(o.stages), olderThanDays: o.olderThan };
+    process.stdout.write(formatCleanResult(cleanCaches(opts), opts) + '\n');
+  });
+
 const vmOptions = (c: Command): Command =>
   c
     .option('-m, --memory <MiB>', 'guest memory in MiB', '1024')
@@ -94,7 +119,8 @@ const vmOptions = (c: Command): Command =>
     .addOption(new Option('--firmware <kind>', 'BIOS or UEFI (OVMF)').choices(['bios', 'uefi']).default('bios'))
     .addOption(new Option('--boot-from <medium>', 'attach the image as').choices(['cdrom', 'usb', 'disk']).default('cdrom'))
     .option('--disk <file...>', 'extra disk image(s) to attach (virtio)')
-    .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto');
+    .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto')
+    .addOption(new Option('--tcg-threads <mode>', 'under TCG, one host thread for all vCPUs or one each (default: multi for run, single for test)').choices(['single', 'multi']));
 
 vmOptions(program.command('run'))
   .description('boot an image in QEMU with its serial console in this terminal (Ctrl-A X quits)')

@@ -26,15 +26,20 @@ export function isElf64LE(b: Buffer): boolean {
   return b.length >= 64 && b.readUInt32BE(0) === 0x7f454c46 && b[4] === 2 && b[5] === 1;
 }
 
-/** Parse an ELF64 LE image held in memory. Exported for unit tests. */
-export function elfNeeds(b: Buffer): Needs {
-  if (!isElf64LE(b)) return { kind: 'none' };
+export interface Segments {
+  /** PT_LOAD segments: where each maps, and how much of it the file holds. */
+  loads: { vaddr: number; off: number; filesz: number }[];
+  interp?: string;
+  /** PT_DYNAMIC, as a file range. */
+  dyn?: { off: number; size: number };
+}
+
+/** The program headers of an ELF64 LE image (what the kernel and the dynamic linker read). */
+export function segments(b: Buffer): Segments {
   const phoff = Number(b.readBigUInt64LE(32));
   const phentsize = b.readUInt16LE(54);
   const phnum = b.readUInt16LE(56);
-  const loads: { vaddr: number; off: number; filesz: number }[] = [];
-  let interp: string | undefined;
-  let dyn: { off: number; size: number } | undefined;
+  const out: Segments = { loads: [] };
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
     if (o + 56 > b.length) break;
@@ -42,24 +47,43 @@ export function elfNeeds(b: Buffer): Needs {
     const off = Number(b.readBigUInt64LE(o + 8));
     const vaddr = Number(b.readBigUInt64LE(o + 16));
     const filesz = Number(b.readBigUInt64LE(o + 32));
-    if (type === PT_LOAD) loads.push({ vaddr, off, filesz });
-    else if (type === PT_INTERP) interp = cstr(b, off);
-    else if (type === PT_DYNAMIC) dyn = { off, size: filesz };
+    if (type === PT_LOAD) out.loads.push({ vaddr, off, filesz });
+    else if (type === PT_INTERP) out.interp = cstr(b, off);
+    else if (type === PT_DYNAMIC) out.dyn = { off, size: filesz };
   }
-  if (!dyn) return { kind: 'elf', interp, needed: [] };
+  return out;
+}
+
+/** The file offset of len bytes at address vaddr, when the file holds all of them. */
+export function fileOffset(s: Segments, vaddr: number, len = 1): number | undefined {
+  const seg = s.loads.find((l) => vaddr >= l.vaddr && vaddr + len <= l.vaddr + l.filesz);
+  return seg ? seg.off + (vaddr - seg.vaddr) : undefined;
+}
+
+/** The .dynamic entries (tag, value) up to DT_NULL. */
+export function dynamicEntries(b: Buffer, s: Segments): { tag: number; val: bigint }[] {
+  const out: { tag: number; val: bigint }[] = [];
+  if (!s.dyn) return out;
+  for (let o = s.dyn.off; o + 16 <= Math.min(b.length, s.dyn.off + s.dyn.size); o += 16) {
+    const tag = Number(b.readBigInt64LE(o));
+    if (tag === 0) break;
+    out.push({ tag, val: b.readBigUInt64LE(o + 8) });
+  }
+  return out;
+}
+
+/** Parse an ELF64 LE image held in memory. Exported for unit tests. */
+export function elfNeeds(b: Buffer): Needs {
+  if (!isElf64LE(b)) return { kind: 'none' };
+  const segs = segments(b);
+  const { interp } = segs;
+  if (!segs.dyn) return { kind: 'elf', interp, needed: [] };
   // DT_STRTAB is an address: map it to a file offset through the loadable segments.
-  const toOff = (vaddr: number): number | undefined => {
-    const seg = loads.find((l) => vaddr >= l.vaddr && vaddr < l.vaddr + l.filesz);
-    return seg ? seg.off + (vaddr - seg.vaddr) : undefined;
-  };
   const neededOffsets: number[] = [];
   let strtab: number | undefined;
-  for (let o = dyn.off; o + 16 <= Math.min(b.length, dyn.off + dyn.size); o += 16) {
-    const tag = Number(b.readBigInt64LE(o));
-    const val = Number(b.readBigUInt64LE(o + 8));
-    if (tag === 0) break;
-    if (tag === DT_NEEDED) neededOffsets.push(val);
-    else if (tag === DT_STRTAB) strtab = toOff(val);
+  for (const { tag, val } of dynamicEntries(b, segs)) {
+    if (tag === DT_NEEDED) neededOffsets.push(Number(val));
+    else if (tag === DT_STRTAB) strtab = fileOffset(segs, Number(val));
   }
   const needed = strtab === undefined ? [] : neededOffsets.map((n) => cstr(b, strtab + n));
   return { kind: 'elf', interp, needed };

@@ -20,10 +20,12 @@ import { installModules } from './stages/modules.js';
 import { applyOverlay } from './stages/overlay.js';
 import { recordPackages, recordSources } from './stages/record.js';
 import { packRootfs } from './stages/pack.js';
-import { collectStage1Extras } from './stages/stage1extras.js';
+import { collectStage1Extras, decompressor, stage1ExtrasDir } from './stages/stage1extras.js';
+import { shareWithStage1 } from './stages/stage1shared.js';
 import { applyFiles, runHooks } from './stages/customise.js';
 import { prune } from './stages/prune.js';
 import { dropRootGoExports } from './stages/goexports.js';
+import { storeRootRelativeRelocsOnce } from './stages/relative.js';
 import { pruneRules, prunePackages } from './plan/prune.js';
 import { applyLocale } from './stages/locale.js';
 import { filesInLayer, layerNeeds } from './stages/layer.js';
@@ -58,11 +60,15 @@ async function main(): Promise<void> {
   copyFileSync(join(root, 'usr/bin/busybox'), ctx.ws.busybox);
   const { pruned, keptPackages, packageFiles: prunedFiles } = await runStage(ctx, 'prune', async () => prune(root, pruneRules(plan), prunePackages(plan), layered ? layerNeeds(plan.files) : []));
   const goExports = await runStage(ctx, 'go-exports', async (l) => dropRootGoExports(root, (line) => appendFileSync(l, `${line}\n`)));
-  const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l));
+  const relativeRelocs = await runStage(ctx, 'relative-relocs', async (l) => storeRootRelativeRelocsOnce(root, (line) => appendFileSync(l, `${line}\n`)));
+  const shared = await runStage(ctx, 'stage1-shared', async (l) =>
+    shareWithStage1(root, stage1ExtrasDir(ctx), ctx.ws.busybox, decompressor(plan.initramfs.compression), (line) => appendFileSync(l, `${line}\n`)),
+  );
+  const pack = await runStage(ctx, 'pack', (l) => packRootfs(ctx, root, l, new Set(shared.map((s) => s.root))));
   // Only what the outer stages need leaves this hook: not the unpacked kernel nor the uncompressed archive.
   rmSync(ctx.ws.kernelDir, { recursive: true, force: true });
   rmSync(ctx.ws.payload, { force: true });
-  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, prunedFiles, goExports, pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
+  writeFileSync(ctx.ws.insideReport, JSON.stringify({ kernel, modules, packages, sources, pruned, keptPackages, prunedFiles, goExports, relativeRelocs, fromStage1: shared.map((s) => `/${s.root}`), pack: { ...pack, payload: basename(pack.payload) }, timings: ctx.timings }, null, 1));
 }
 
 main().catch((e: unknown) => {

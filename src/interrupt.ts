@@ -18,12 +18,20 @@ function fire(signal: NodeJS.Signals): void {
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 
+/**
+ * Take over Ctrl-C (and SIGTERM) for the whole process: main.ts calls this before anything else runs, so an
+ * interrupt at any moment of any command exits 130 with a message (bin/debian2docker.js covers the moment
+ * before, while the entry point loads).
+ */
+export function installInterruptHandlers(): void {
+  if (installed) return;
+  process.on('SIGINT', fire);
+  process.on('SIGTERM', fire);
+  installed = true;
+}
+
 export function onInterrupt(h: () => void): () => void {
-  if (!installed) {
-    process.on('SIGINT', fire);
-    process.on('SIGTERM', fire);
-    installed = true;
-  }
+  installInterruptHandlers();
   handlers.add(h);
   return () => handlers.delete(h);
 }

@@ -1,8 +1,11 @@
 // The process entry point and the only place that maps errors to exit codes.
+import { installInterruptHandlers } from './interrupt.js';
 import { CommanderError } from 'commander';
 import { ConfigError, D2DError, ExitCode, StageError } from './errors.js';
 import { log } from './log.js';
 import { program } from './cli.js';
+
+installInterruptHandlers();
 
 async function main(): Promise<number> {
   try {

@@ -1,6 +1,6 @@
 // `debian2docker build`: config -> plan -> stages -> artifacts. Outputs are
 // written under temporary names and renamed only when all of them are complete.
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -57,16 +57,16 @@ function epochFromEnv(): boolean {
  * simulated install, a few seconds); if that fails the build goes on without the cache, and the root stage
  * reports the failure in its own words.
  */
-async function lookupRootStage(ctx: Context, stages: StageCache, sources: string[]): Promise<{ key?: string; entry?: CacheEntry }> {
+async function lookupRootStage(ctx: Context, stages: StageCache, sources: string[]): Promise<{ key?: string; entry?: CacheEntry; versions?: string[] }> {
   try {
-    const key = await runStage(ctx, 'cache-key', async (l) => {
+    const { key, versions } = await runStage(ctx, 'cache-key', async (l) => {
       const versions = await packageVersions(ctx.plan, rootless() ? 'unshare' : 'root', sources, l);
       const { key, doc } = cacheKey(ctx.plan, versions, { epochFromEnv: epochFromEnv(), rootless: rootless(), code: codeHash() });
       // What the key is made of, to compare when a build did not find the entry it expected.
       appendFileSync(l, `stage cache key ${key} from:\n${doc}\n`);
-      return key;
+      return { key, versions };
     });
-    return { key, entry: stages.lookup(key, filesInLayer(ctx.plan) ? layerNeeds(ctx.plan.files) : []) };
+    return { key, versions, entry: stages.lookup(key, filesInLayer(ctx.plan) ? layerNeeds(ctx.plan.files) : []) };
   } catch (e) {
     log.info(`stage cache not used: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
     return {};
@@ -84,6 +84,31 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   });
   rmSync(ctx.ws.dir, { recursive: true, force: true });
   mkdirSync(ctx.ws.logs, { recursive: true });
+  // From here on an interrupted build has logs to point at (the cache key's included).
+  const offLogs = onInterrupt(() => log.info(`logs of the interrupted build: ${ctx.ws.logs}`));
+  try {
+    return await stagesAndPublish(ctx, config, opts, t0);
+  } catch (e) {
+    if (!opts.keepWork) keepOnlyLogs(ctx.ws.dir);
+    throw e;
+  } finally {
+    offLogs();
+  }
+}
+
+/**
+ * After a failure the work folder keeps what explains it (logs, the plan, the error reports) and drops the
+ * rest: the unpacked kernel, package copies, archives, hundreds of MB that would stay behind unseen in the
+ * output folder at each failed attempt. --keep-work keeps everything.
+ */
+export function keepOnlyLogs(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f !== 'logs' && !f.endsWith('.json')) rmSync(join(dir, f), { recursive: true, force: true });
+  log.info(`the failed build's logs are in ${join(dir, 'logs')} (--keep-work keeps the whole work folder)`);
+}
+
+async function stagesAndPublish(ctx: Context, config: ReturnType<typeof loadConfig>['config'], opts: BuildOptions, t0: number): Promise<{ plan: BuildPlan; manifestPath: string }> {
+  const plan = ctx.plan;
   const sources = extraSourceFiles(ctx);
   const stages = opts.noCache ? undefined : new StageCache(stageCacheDir());
   const cached = stages ? await lookupRootStage(ctx, stages, sources) : undefined;
@@ -91,14 +116,13 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   if (cached?.entry && !epochFromEnv()) plan.sourceDateEpoch = cached.entry.sourceDateEpoch;
   writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));
   log.info(`work folder: ${ctx.ws.dir}`);
-  const offLogs = onInterrupt(() => log.info(`logs of the interrupted build: ${ctx.ws.logs}`));
 
   let cache: string | undefined;
   if (!opts.noCache) {
     cache = aptCacheDir();
     mkdirSync(cache, { recursive: true });
   }
-  const apt = { cacheDir: cache, sources };
+  const apt = { cacheDir: cache, sources, rootVersions: cached?.versions };
   // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs stage.
   const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, apt)) : [];
   if (cached?.entry) {
@@ -160,7 +184,6 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     partials.forEach((p) => existsSync(p) && rmSync(p, { force: true }));
     off();
   }
-  offLogs();
   if (!opts.keepWork) rmSync(ctx.ws.dir, { recursive: true, force: true });
   log.ok(`${a.iso} (${(statSync(a.iso).size / 1e6).toFixed(1)} MB) in ${ctx.timings.total?.toFixed(0)} s`);
   return { plan, manifestPath: a.manifest };

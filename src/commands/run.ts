@@ -17,7 +17,8 @@ export async function runVm(image: string, o: VmCliOptions & { display?: boolean
   const tmp = mkdtempSync(join(tmpdir(), 'd2d-run-'));
   try {
     const argv = qemuArgv({
-      ...withFirmwareVars(baseSpec(o, accel), tmp),
+      // Multi-threaded TCG by default: a person at the console wants the faster boot, and sees a crash.
+      ...withFirmwareVars(baseSpec(o, accel, 'multi'), tmp),
       boot: imageBoot(image, o.bootFrom ?? 'cdrom', cmdlineFor(image)),
       disks: (o.disk ?? []).map((f) => ({ file: f })),
       serial: 'mon:stdio',

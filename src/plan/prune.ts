@@ -35,6 +35,10 @@ export const PRUNE_RULES: readonly PruneRule[] = [
   { path: 'usr/sbin/arpd', why: "iproute2's ARP-collecting daemon (keeps a Berkeley DB); nothing starts it" },
   { path: 'usr/bin/lslogins', why: "util-linux's report of users' login history; the image has one user, root, and keeps no login records" },
   { path: 'usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so', why: "OpenSSL's legacy-algorithm provider; Debian's openssl.cnf does not load it" },
+  { path: 'usr/sbin/ldconfig', why: "rebuilds the shared-library cache when libraries are installed; /etc/ld.so.cache is made at build time, and the running image installs none (dpkg and apt are pruned)" },
+  { path: 'usr/bin/localedef', why: "compiles locale definitions; the image's locale is compiled at build time, before this prune" },
+  { path: 'usr/sbin/zic', why: 'compiles time zone rules; the image keeps the compiled ones it needs' },
+  { path: 'usr/sbin/iconvconfig', why: "indexes glibc's iconv modules, which are pruned" },
 ];
 
 /**

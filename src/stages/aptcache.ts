@@ -6,9 +6,15 @@
 // builds see whole or not at all. The snapshot is a copy (a reflink where the
 // file system has them), not hard links: linking a file changes its inode's
 // ctime, which tar in another build reading the same inode reports as a change.
-import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// The snapshot holds only the packages the run is expected to install (a
+// simulated install names them): the cache holds every package any build
+// used, and each copy of it is paid twice over, in the snapshot and again in
+// the chroot that sync-in fills.
+import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { linkOrCopy } from '../fsutil.js';
+import { run } from '../tools/exec.js';
+import { mmdebstrapSimulateArgv, simulatedPackages, type MmdebstrapArgs } from '../tools/mmdebstrap.js';
 
 export interface AptCacheDirs {
   in: string;
@@ -17,14 +23,70 @@ export interface AptCacheDirs {
 
 const debs = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : []);
 
-export function snapshotAptCache(cache: string, workDir: string, name: string): AptCacheDirs {
+/**
+ * The .deb file names apt gives the packages "NAME=VERSION" (as simulatedPackages lists them), without the
+ * architecture: NAME_VERSION_, with an epoch's colon written as apt writes it (%3a).
+ */
+export function debPrefixes(wanted: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const w of wanted) {
+    const eq = w.indexOf('=');
+    if (eq > 0) out.add(`${w.slice(0, eq)}_${w.slice(eq + 1).replace(/:/g, '%3a')}_`);
+  }
+  return out;
+}
+
+/** Whether a cached .deb is one of the wanted package versions (any architecture). */
+export function isWantedDeb(file: string, prefixes: ReadonlySet<string>): boolean {
+  return prefixes.has(file.slice(0, file.lastIndexOf('_') + 1));
+}
+
+/**
+ * A private copy of the cache for one mmdebstrap run: only the wanted package versions ("NAME=VERSION"),
+ * or the whole cache when they are not known.
+ */
+export function snapshotAptCache(cache: string, workDir: string, name: string, wanted?: readonly string[]): AptCacheDirs {
   const dirs = { in: join(workDir, 'apt-cache', `${name}-in`), out: join(workDir, 'apt-cache', `${name}-out`) };
   for (const d of [dirs.in, dirs.out]) {
     rmSync(d, { recursive: true, force: true });
     mkdirSync(d, { recursive: true });
   }
-  for (const f of debs(cache)) copyFileSync(join(cache, f), join(dirs.in, f), constants.COPYFILE_FICLONE);
+  const prefixes = wanted ? debPrefixes(wanted) : undefined;
+  const now = new Date();
+  for (const f of debs(cache)) {
+    if (prefixes && !isWantedDeb(f, prefixes)) continue;
+    try {
+      copyFileSync(join(cache, f), join(dirs.in, f), constants.COPYFILE_FICLONE);
+      // Marks it used, for `cache clean --older-than` (safe: other builds read their copies, not this file).
+      utimesSync(join(cache, f), now, now);
+    } catch (e) {
+      // Removed meanwhile by `cache clean`: apt downloads it again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
   return dirs;
+}
+
+/** Remove a run's private copy (after a failure too: it is only ever a copy). */
+export function dropAptSnapshot(dirs: AptCacheDirs): void {
+  for (const d of [dirs.in, dirs.out]) rmSync(d, { recursive: true, force: true });
+  const parent = dirname(dirs.in);
+  if (existsSync(parent) && readdirSync(parent).length === 0) rmdirSync(parent);
+}
+
+export type SimulateArgs = Pick<MmdebstrapArgs, 'mode' | 'suite' | 'mirror' | 'components' | 'variant' | 'packages' | 'extraSources' | 'snapshot'>;
+
+/**
+ * The package versions an mmdebstrap run would install now ("NAME=VERSION", sorted): a simulated install,
+ * a few seconds. apt's lines reach mmdebstrap's stdout or stderr depending on its version, so they are read
+ * from the log, which has both.
+ */
+export async function simulatedInstall(a: SimulateArgs, logFile: string): Promise<string[]> {
+  const before = existsSync(logFile) ? statSync(logFile).size : 0;
+  await run(mmdebstrapSimulateArgv(a), { log: logFile });
+  const found = simulatedPackages(readFileSync(logFile).subarray(before).toString('utf8'));
+  if (found.length === 0) throw new Error(`no package versions in the simulated install of ${a.suite}`);
+  return found;
 }
 
 /** Move the packages a run downloaded into the cache (each under a temporary name, then renamed). */
@@ -38,6 +100,6 @@ export function mergeAptCache(dirs: AptCacheDirs, cache: string): number {
     renameSync(tmp, join(cache, f));
     added++;
   }
-  rmSync(join(dirs.in, '..'), { recursive: true, force: true });
+  dropAptSnapshot(dirs);
   return added;
 }

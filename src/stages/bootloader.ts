@@ -11,9 +11,14 @@ export function fatSerial(epoch: number): string {
   return (epoch >>> 0).toString(16).padStart(8, '0').toUpperCase();
 }
 
-/** Size of the FAT image in KiB: the EFI binary plus room for FAT structures, rounded up to 1 MiB. */
+/**
+ * Size of the FAT image in KiB: the EFI binary plus 128 KiB for the FAT structures (boot sector, two
+ * FAT12 tables, the 16 KiB root folder, EFI/ and EFI/BOOT/, cluster rounding), rounded up to 64 KiB.
+ * The ISO stores the image uncompressed, so every unused KiB is on the medium: rounding to 1 MiB
+ * left 340 KiB of it empty.
+ */
 export function espSizeKiB(efiBytes: number): number {
-  return Math.ceil((efiBytes * 1.1 + 256 * 1024) / (1024 * 1024)) * 1024;
+  return Math.ceil((efiBytes + 128 * 1024) / (64 * 1024)) * 64;
 }
 
 export function mkfsFatArgv(image: string, sizeKiB: number, epoch: number): string[] {

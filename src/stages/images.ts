@@ -13,7 +13,7 @@ import { imagesIndex, imageUsers, type BuiltImage, type ImagePlan } from '../pla
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
-import { mergeAptCache, snapshotAptCache } from './aptcache.js';
+import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from './aptcache.js';
 import type { Context } from '../context.js';
 
 /** zstd level of the image archives: most of -19's ratio at a fraction of its time. */
@@ -114,13 +114,20 @@ async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debia
   const s = im.source;
   const layer = join(ctx.ws.imagesDir, `${im.file}.layer.tar`);
   const p = ctx.plan;
-  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.dir, im.file) : undefined;
-  const argv = mmdebstrapImageArgv({ extraSources: apt.sources, snapshot: p.debian.snapshot, suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? 'unshare' : 'root', aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer });
+  const args = { extraSources: apt.sources, snapshot: p.debian.snapshot, suite: s.suite, mirror: p.debian.mirror, components: p.debian.components, variant: s.variant, packages: s.packages, mode: rootless() ? ('unshare' as const) : ('root' as const) };
+  let cache: AptCacheDirs | undefined;
+  if (apt.cacheDir !== undefined) {
+    // Which cached packages to hand over; if the simulation fails, the whole cache (the real run reports the error).
+    const wanted = await simulatedInstall(args, logFile).catch(() => undefined);
+    cache = snapshotAptCache(apt.cacheDir, ctx.ws.dir, im.file, wanted);
+  }
   try {
-    await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
+    await run(mmdebstrapImageArgv({ ...args, aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer }), { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
     if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
   } catch (e) {
     throw diagnoseApt(readFileSync(logFile, 'utf8'), s.suite, { stage: 'images', logPath: logFile, prefix: `image ${s.tag}: `, cause: e }) ?? e;
+  } finally {
+    if (cache) dropAptSnapshot(cache);
   }
   await writeDockerArchive(raw, layer, { tag: s.tag, created: p.sourceDateEpoch, entrypoint: s.entrypoint, cmd: s.cmd, env: s.env, user: s.user, workdir: s.workdir });
   rmSync(layer, { force: true });

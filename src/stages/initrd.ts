@@ -9,6 +9,8 @@ import { run } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
 import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
+import { byteSort } from './pack.js';
+import { stage1ExtrasDir } from './stage1extras.js';
 
 /**
  * The outer archive is two cpio archives back to back, which the kernel unpacks in turn: first stage 1's
@@ -18,8 +20,8 @@ import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
  */
 export function initrdSegments(paths: string[]): { stage1: string[]; payload: string[] } {
   const last = ['d2d/complete'];
-  const payload = paths.filter((p) => /^d2d\/rootfs\.cpio\./.test(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const stage1 = paths.filter((p) => !last.includes(p) && !payload.includes(p)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const payload = byteSort(paths.filter((p) => /^d2d\/rootfs\.cpio\./.test(p)));
+  const stage1 = byteSort(paths.filter((p) => !last.includes(p) && !payload.includes(p)));
   return { stage1, payload: [...payload, ...last.filter((l) => paths.includes(l))] };
 }
 
@@ -55,7 +57,7 @@ export async function buildInitrd(ctx: Context, payload: string, streams: number
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, 'bin'), { recursive: true });
   mkdirSync(join(tree, 'd2d'), { recursive: true });
-  const extras = join(ctx.ws.dir, 'stage1');
+  const extras = stage1ExtrasDir(ctx);
   if (existsSync(extras)) await run(['cp', '-R', `${extras}/.`, `${tree}/`], { log: logFile });
   copyFileSync(join(TARGET_DIR, 'stage1/init'), join(tree, 'init'));
   chmodSync(join(tree, 'init'), 0o755);

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { ImageRecord } from './images.js';
 import type { KernelOrigin } from './kernel.js';
 import type { GoExports } from './goexports.js';
+import type { RelativeRelocs } from './relative.js';
 
 export interface InsideReport {
   kernel: { version: string; packages: { name: string; version: string }[]; source: KernelOrigin };
@@ -21,6 +22,10 @@ export interface InsideReport {
   prunedFiles?: string[];
   /** Go programs whose unused dynamic exports were blanked (src/stages/goexports.ts). */
   goExports?: GoExports[];
+  /** PIE programs whose relative relocations were packed as RELR, or their in-file copies zeroed (src/stages/relative.ts). */
+  relativeRelocs?: RelativeRelocs[];
+  /** Root files left out of the payload because stage 1 carries them and copies them in at boot (src/stages/stage1shared.ts). */
+  fromStage1?: string[];
   pack: { files: number; bytes: number; payload: string; streams: number[]; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
@@ -37,7 +42,7 @@ export interface Manifest {
   /** source: where the kernel came from (package, suite and version; or the local files and their sha256). */
   kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
-  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[]; goExports: GoExports[] };
+  rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[]; goExports: GoExports[]; relativeRelocs: RelativeRelocs[]; fromStage1: string[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
   images: ImageRecord[];
   services: { name: string; image: string; argv: string[] }[];
@@ -85,6 +90,8 @@ export async function makeManifest(o: {
       pruned: inside.pruned,
       keptPackages: inside.keptPackages ?? [],
       goExports: inside.goExports ?? [],
+      relativeRelocs: inside.relativeRelocs ?? [],
+      fromStage1: inside.fromStage1 ?? [],
     },
     images: o.images,
     services: plan.services.map((s) => ({ name: s.name, image: s.image, argv: s.argv })),

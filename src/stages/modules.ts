@@ -2,7 +2,7 @@
 // computed by the kernel's own metadata through `modprobe --show-depends`, which
 // also follows softdeps (libcrc32c -> crc32c) that modules.dep alone misses.
 // Compressed modules are stored uncompressed: the whole initramfs is compressed anyway.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run } from '../tools/exec.js';
@@ -42,14 +42,18 @@ export async function installModules(ctx: Context, root: string, kver: string, l
   const missingRequired: string[] = [];
   const missingOptional: string[] = [];
   const { required, optional } = ctx.plan.kernel.modules;
-  for (const [mod, isRequired] of [...required.map((m) => [m, true] as const), ...optional.map((m) => [m, false] as const)]) {
-    try {
-      const { stdout } = await run(showDependsArgv(kbase, kver, mod, emptyConf), { log: logFile, capture: true });
-      for (const f of parseShowDepends(stdout).files) files.add(f);
-    } catch (e) {
-      if (!(e instanceof CommandError)) throw e;
-      (isRequired ? missingRequired : missingOptional).push(mod);
+  try {
+    for (const [mod, isRequired] of [...required.map((m) => [m, true] as const), ...optional.map((m) => [m, false] as const)]) {
+      try {
+        const { stdout } = await run(showDependsArgv(kbase, kver, mod, emptyConf), { log: logFile, capture: true });
+        for (const f of parseShowDepends(stdout).files) files.add(f);
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e;
+        (isRequired ? missingRequired : missingOptional).push(mod);
+      }
     }
+  } finally {
+    rmSync(emptyConf, { recursive: true, force: true });
   }
   if (missingRequired.length > 0) {
     // Say why each one is required: the image's own needs, or the user's kernel.modules.

@@ -140,7 +140,8 @@ export interface PackResult {
   biggest: { path: string; bytes: number }[];
 }
 
-export async function packRootfs(ctx: Context, root: string, logFile: string): Promise<PackResult> {
+/** leftOut: files of the root that stage 1 carries and copies into it at boot (src/stages/stage1shared.ts). */
+export async function packRootfs(ctx: Context, root: string, logFile: string, leftOut: ReadonlySet<string> = new Set()): Promise<PackResult> {
   const { stdout } = await run(['find', '.', '-xdev', '-mindepth', '1'], { cwd: root, capture: true, log: logFile });
   const { order: rels, engineEntries } = archiveOrder(
     stdout
@@ -156,20 +157,22 @@ export async function packRootfs(ctx: Context, root: string, logFile: string): P
     if (st.isFile()) sizes.push({ path: `/${rel}`, bytes: st.size });
     if (st.mtimeMs / 1000 > sde) lutimesSync(join(root, rel), sde, sde);
   }
-  const list = rels.join('\n') + '\n';
-  writeFileSync(join(ctx.ws.dir, BASE_FILES.list), list);
+  // The files layer learns every path of the root, those left out of the archive included.
+  writeFileSync(join(ctx.ws.dir, BASE_FILES.list), rels.join('\n') + '\n');
+  const archived = rels.filter((r) => !leftOut.has(r));
   const cpio = ctx.ws.payload;
-  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-O', cpio], { cwd: root, input: list, log: logFile });
+  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-O', cpio], { cwd: root, input: archived.join('\n') + '\n', log: logFile });
   // The sentinel's entry and the trailer are left for the files layer's stream; the image's users and
   // groups and the list of paths are what that stage needs to know of the root (src/stages/layer.ts).
-  if (rels[rels.length - 1] !== ROOTFS_SENTINEL) throw new Error(`the root file system has no /${ROOTFS_SENTINEL} (target/rootfs is incomplete)`);
-  const tailStart = cpioOffsetAfter(cpio, rels.length - 1);
+  if (archived[archived.length - 1] !== ROOTFS_SENTINEL) throw new Error(`the root file system has no /${ROOTFS_SENTINEL} (target/rootfs is incomplete)`);
+  const tailStart = cpioOffsetAfter(cpio, archived.length - 1);
   await copyRange(cpio, join(ctx.ws.dir, BASE_FILES.tail), tailStart, statSync(cpio).size);
   copyFileSync(join(root, 'etc/passwd'), join(ctx.ws.dir, BASE_FILES.passwd));
   copyFileSync(join(root, 'etc/group'), join(ctx.ws.dir, BASE_FILES.group));
-  const { payload, streams } = await compressPayload(ctx, cpio, engineEntries, tailStart, logFile);
+  const engineArchived = rels.slice(0, engineEntries).filter((r) => !leftOut.has(r)).length;
+  const { payload, streams } = await compressPayload(ctx, cpio, engineArchived, tailStart, logFile);
   return {
-    files: rels.length,
+    files: archived.length,
     bytes: statSync(cpio).size,
     payload,
     streams,

@@ -4,9 +4,10 @@
 // unreachable mirror is said plainly.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deb822Source, sourceFileName } from '../plan/aptsources.js';
-import { mergeAptCache, snapshotAptCache } from './aptcache.js';
+import { dropAptSnapshot, mergeAptCache, snapshotAptCache } from './aptcache.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
+import { log } from '../log.js';
 import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -64,6 +65,8 @@ export function diagnoseApt(output: string, suite: string, at: AptFailureAt = { 
 export interface AptSetup {
   cacheDir: string | undefined;
   sources: string[];
+  /** The root's package versions ("NAME=VERSION"), when the cache-key stage found them: what its snapshot holds. */
+  rootVersions?: readonly string[];
 }
 
 /** Write the extra repositories' .sources files (config debian.sources) into the work folder, once per build. */
@@ -77,9 +80,22 @@ export function extraSourceFiles(ctx: Context): string[] {
   });
 }
 
+/** mmdebstrap's own phases, as it names them (`I: downloading packages with apt...`). */
+const MMDEBSTRAP_PHASE = /^I: (running apt-get update|downloading packages|extracting archives|installing essential packages|installing remaining packages)/;
+
+/**
+ * Progress through this stage's minutes: mmdebstrap's phases, then the steps that run inside its hook
+ * (src/inside.ts logs each start as `==> NAME`), each shown as `rootfs: ...`. The interrupt test waits for
+ * these lines to choose its moment.
+ */
+function relayProgress(line: string): void {
+  const m = /^==> ([\w-]+)$/.exec(line) ?? MMDEBSTRAP_PHASE.exec(line);
+  if (m) log.info(`rootfs: ${m[1]}`);
+}
+
 export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup): Promise<void> {
   const p = ctx.plan;
-  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.dir, 'rootfs') : undefined;
+  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.dir, 'rootfs', apt.rootVersions) : undefined;
   const argv = mmdebstrapArgv({
     extraSources: apt.sources,
     snapshot: p.debian.snapshot,
@@ -95,7 +111,7 @@ export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup):
     aptCacheOut: cache?.out,
   });
   try {
-    await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });
+    await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) }, onLine: relayProgress });
     if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
   } catch (e) {
     const insideErr = join(ctx.ws.dir, 'inside-error.json');
@@ -112,5 +128,7 @@ export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup):
       if (diag) throw diag;
     }
     throw e;
+  } finally {
+    if (cache) dropAptSnapshot(cache);
   }
 }

@@ -23,9 +23,14 @@ export function decompressor(compression: 'xz' | 'zstd'): { path: string; pkg: s
   return compression === 'zstd' ? { path: '/usr/bin/zstd', pkg: 'zstd', name: 'zstd' } : { path: '/usr/bin/xzdec', pkg: 'xzdec', name: 'xzdec' };
 }
 
+/** Where the build keeps stage 1's tools besides busybox and /init (the initrd copies the folder whole). */
+export function stage1ExtrasDir(ctx: Context): string {
+  return join(ctx.ws.dir, 'stage1');
+}
+
 export async function collectStage1Extras(ctx: Context, root: string, logFile: string): Promise<string[]> {
   const tool = decompressor(ctx.plan.initramfs.compression);
-  const extra = join(ctx.ws.dir, 'stage1');
+  const extra = stage1ExtrasDir(ctx);
   const { stdout } = await run(['chroot', root, 'ldd', tool.path], { capture: true, log: logFile }).catch((e: unknown) => {
     throw new StageError('stage1-extras', `compression: ${ctx.plan.initramfs.compression} needs the ${tool.pkg} package in the image`, { cause: e, logPath: logFile });
   });

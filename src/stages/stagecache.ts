@@ -11,8 +11,7 @@ import { join, relative } from 'node:path';
 import type { BuildPlan } from '../plan/plan.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { VERSION } from '../version.js';
-import { run } from '../tools/exec.js';
-import { mmdebstrapSimulateArgv, simulatedPackages } from '../tools/mmdebstrap.js';
+import { simulatedInstall } from './aptcache.js';
 import { BASE_FILES } from './pack.js';
 import { filesInLayer } from './layer.js';
 import { needCandidates, type ExtraNeeds } from './prune.js';
@@ -86,12 +85,7 @@ export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare',
   if (k.kind === 'package' && k.extraSuite) sets.push({ suite: k.extraSuite, variant: 'custom', packages: [k.package] });
   const out: string[] = [];
   for (const s of sets) {
-    const argv = mmdebstrapSimulateArgv({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot });
-    // apt's lines reach mmdebstrap's stdout or stderr depending on its version: read them from the log, which has both.
-    const before = existsSync(logFile) ? statSync(logFile).size : 0;
-    await run(argv, { log: logFile });
-    const found = simulatedPackages(readFileSync(logFile).subarray(before).toString('utf8'));
-    if (found.length === 0) throw new Error(`no package versions in the simulated install of ${s.suite}`);
+    const found = await simulatedInstall({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot }, logFile);
     out.push(`# ${s.suite}`, ...found);
   }
   return out;

@@ -22,6 +22,8 @@ export interface RunOptions {
   okStatus?: number[];
   /** Abort the command. */
   signal?: AbortSignal;
+  /** Called with each whole line of the output (stdout and stderr), as it comes: for progress. */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -103,10 +105,17 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   child.on('exit', () => running.delete(child));
   const out: Buffer[] = [];
   let combined = '';
+  let partial = '';
   const keep = (b: Buffer): void => {
     log?.write(b);
+    const text = b.toString('utf8');
     // Keep a bounded window of the combined output for the error tail.
-    combined = (combined + b.toString('utf8')).slice(-64 * 1024);
+    combined = (combined + text).slice(-64 * 1024);
+    if (opts.onLine) {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!.slice(-4096);
+      for (const l of lines) opts.onLine(l);
+    }
   };
   child.stdout?.on('data', (b: Buffer) => {
     if (opts.capture) out.push(b);

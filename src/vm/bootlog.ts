@@ -113,10 +113,10 @@ export interface BootProfile {
 export const PHASES = [
   'firmware + boot loader (power-on -> kernel starts)',
   'kernel: decompression, init, initramfs unpack (-> stage 1 runs)',
-  'stage 1: unpacking the root payload (xzdec | cpio)',
+  'stage 1: unpacking the root payload (xzdec, cpio)',
   'rc.sysinit up to starting containerd',
   'containerd ready, dockerd start -> docker info OK',
-  'the ready line (docker version + docker info --format)',
+  'the ready line (docker info --format)',
 ] as const;
 
 /**
@@ -153,7 +153,7 @@ export function bootProfile(o: { powerOn: number; console: ConsoleText; log: rea
     [0, grubBoot === undefined ? 'firmware, loading kernel + initrd' : 'GRUB loads kernel + initrd', kernelStart ?? clock0],
     ...(kernelStart === undefined ? [] : [[1, `kernel setup + self-decompression (probe boot${clamped ? ', cut to fit' : ''})`, clock0] as Bound]),
     [1, 'kernel clock starts -> stage 1 (incl. initramfs unpack)', guest('stage 1: started')],
-    [2, 'xzdec | cpio into the root tmpfs', guest('stage 1: root file system unpacked')],
+    [2, 'xzdec, cpio into the root tmpfs', guest('stage 1: root file system unpacked')],
     [3, 'switch_root, busybox init -> rc.sysinit', guest('init:')],
     [3, 'coldplug (modalias -> modprobe, 3 passes)', guest('coldplug: done')],
     [3, 'boot2docker-compat, persist-boot', guest('persistence: done')],

@@ -25,7 +25,7 @@ export class SerialConsole {
   private chunkAt: number[] = [];
 
   constructor(
-    private readonly out: Readable,
+    out: Readable,
     private readonly input: Writable,
     private readonly tee?: (chunk: string) => void,
   ) {

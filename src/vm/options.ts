@@ -10,6 +10,7 @@ export interface VmCliOptions {
   bootFrom?: string;
   disk?: string[];
   accel?: string;
+  tcgThreads?: string;
 }
 
 function int(name: string, v: string | undefined, def: number, min: number): number {
@@ -31,8 +32,11 @@ export function imageBoot(image: string, bootFrom: string, cmdline: string): VmS
   return { kind: bootFrom, image };
 }
 
-export function baseSpec(o: VmCliOptions, accel: 'kvm' | 'tcg'): Pick<VmSpec, 'accel' | 'memoryMiB' | 'cpus' | 'firmware'> {
+/** `tcgThreads`: the command's default when --tcg-threads is not given (see VmSpec.tcgThreads). */
+export function baseSpec(o: VmCliOptions, accel: 'kvm' | 'tcg', tcgThreads: 'single' | 'multi'): Pick<VmSpec, 'accel' | 'tcgThreads' | 'memoryMiB' | 'cpus' | 'firmware'> {
   const firmware = o.firmware ?? 'bios';
   if (firmware !== 'bios' && firmware !== 'uefi') throw new D2DError('E_USAGE', `--firmware must be bios or uefi`, { exitCode: ExitCode.usage });
-  return { accel, memoryMiB: int('memory', o.memory, 1024, 128), cpus: int('cpus', o.cpus, 2, 1), firmware };
+  const threads = o.tcgThreads ?? tcgThreads;
+  if (threads !== 'single' && threads !== 'multi') throw new D2DError('E_USAGE', `--tcg-threads must be single or multi`, { exitCode: ExitCode.usage });
+  return { accel, tcgThreads: threads, memoryMiB: int('memory', o.memory, 1024, 128), cpus: int('cpus', o.cpus, 2, 1), firmware };
 }

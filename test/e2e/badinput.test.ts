@@ -2,14 +2,13 @@
 // at fault, a documented exit code, and nothing at the output path.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { aptVersion } from '../../src/stages/preflight.js';
-import { cli, SKIP } from './helpers.js';
+import { cli, onlyLogsLeft, scratchDir, SKIP, workLeft } from './helpers.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'd2d-bad-'));
+const tmp = (): string => scratchDir('d2d-bad-');
 /** A PATH holding node and nothing else: every host tool is missing. */
 function nodeOnlyPath(): string {
   const d = tmp();
@@ -57,11 +56,11 @@ describe('bad input (no build needed)', () => {
 });
 
 /** Build `yaml` into a fresh folder; the result, and the artifacts left at the output path. */
-async function buildWith(yaml: string, extra: string[] = []): Promise<{ r: Awaited<ReturnType<typeof cli>>; left: string[] }> {
+async function buildWith(yaml: string, extra: string[] = []): Promise<{ r: Awaited<ReturnType<typeof cli>>; left: string[]; out: string }> {
   const d = tmp();
   writeFileSync(join(d, 'c.yaml'), yaml);
   const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out'), ...extra], { quiet: true });
-  return { r, left: artifacts(join(d, 'out')) };
+  return { r, left: artifacts(join(d, 'out')), out: join(d, 'out') };
 }
 
 describe('debian.snapshot on a host whose APT is older than 2.7', () => {
@@ -78,11 +77,12 @@ describe('debian.snapshot on a host whose APT is older than 2.7', () => {
 
 describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
   test('unknown Debian package: named; exit 3; no artifact', { timeout: 10 * 60000 }, async () => {
-    const { r, left } = await buildWith('packages: [d2d-no-such-package]\n');
+    const { r, left, out } = await buildWith('packages: [d2d-no-such-package]\n');
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /unknown Debian package in trixie: d2d-no-such-package/);
     assert.match(r.stderr, /log: .*rootfs\.log/);
     assert.deepEqual(left, []);
+    assert.ok(onlyLogsLeft(out), `the work folder keeps its logs only: ${workLeft(out).join(' ')}`);
   });
 
   test('mirror unreachable: said plainly; exit 6', { timeout: 10 * 60000 }, async () => {
@@ -93,27 +93,48 @@ describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
     assert.deepEqual(left, []);
   });
 
-  test('Ctrl-C during a build: exit 130, log path printed, nothing at the output path', { timeout: 10 * 60000 }, async () => {
-    const d = tmp();
-    let pid = 0;
-    const p = cli(['build', '-o', join(d, 'out')], { onSpawn: (x) => (pid = x), quiet: true });
-    // Interrupt while mmdebstrap is working, as a terminal would: the whole process group.
-    await new Promise((r) => setTimeout(r, 8000));
-    process.kill(-pid, 'SIGINT');
-    const r = await p;
-    assert.equal(r.status, 130, r.stderr);
-    assert.match(r.stderr, /interrupted/);
-    assert.match(r.stderr, /logs of the interrupted build: .*logs/);
-    assert.deepEqual(artifacts(join(d, 'out')), []);
-  });
+  // Ctrl-C at three moments of a build, each chosen by waiting for the line the build prints there: the
+  // cache key being computed (a simulated apt install), mmdebstrap downloading packages, and the root
+  // being packed inside mmdebstrap's hook. --no-cache for the last two, so the root stage really runs.
+  for (const [moment, line, extra] of [
+    ['computing the cache key', /^==> cache-key$/m, []],
+    ['while mmdebstrap works', /rootfs: (downloading packages|extracting archives)/, ['--no-cache']],
+    ['while the root is packed', /rootfs: pack$/m, ['--no-cache']],
+  ] as const) {
+    test(`Ctrl-C ${moment}: exit 130, log path printed, nothing at the output path`, { timeout: 10 * 60000 }, async () => {
+      const d = tmp();
+      let pid = 0;
+      let sent = false;
+      // As a terminal would: SIGINT to the whole process group, the moment the line is printed.
+      const p = cli(['build', '-o', join(d, 'out'), ...extra], {
+        onSpawn: (x) => (pid = x),
+        onStderr: (all) => {
+          if (!sent && line.test(all)) {
+            sent = true;
+            process.kill(-pid, 'SIGINT');
+          }
+        },
+        quiet: true,
+      });
+      const r = await p;
+      assert.ok(sent, `the build never printed ${line} (exit ${r.status}):\n${r.stderr}`);
+      assert.equal(r.status, 130, r.stderr);
+      assert.match(r.stderr, /interrupted \(SIGINT\)/);
+      assert.match(r.stderr, /logs of the interrupted build: .*logs/);
+      assert.deepEqual(artifacts(join(d, 'out')), []);
+    });
+  }
 });
 
 describe('a failing hook (through mmdebstrap)', { skip: SKIP }, () => {
   test('fails the build, names the hook, shows its output; no artifact', { timeout: 10 * 60000 }, async () => {
-    const { r, left } = await buildWith('hooks:\n  after-packages:\n    - |\n      echo "hook says: disk on fire"\n      exit 7\n');
+    const { r, left, out } = await buildWith('hooks:\n  after-packages:\n    - |\n      echo "hook says: disk on fire"\n      exit 7\n');
     assert.equal(r.status, 5, r.stderr);
     assert.match(r.stderr, /hooks\.after-packages\[0\] \("echo "hook says: disk on fire""\) failed \(exit status 7\)/);
     assert.match(r.stderr, /hook says: disk on fire/);
     assert.deepEqual(left, []);
+    // The root file system was built and the kernel unpacked before the hook ran: none of it stays behind.
+    assert.ok(onlyLogsLeft(out), `the work folder keeps its logs only: ${workLeft(out).join(' ')}`);
+    assert.match(r.stderr, /the failed build's logs are in .*logs \(--keep-work keeps the whole work folder\)/);
   });
 });

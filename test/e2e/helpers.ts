@@ -1,12 +1,52 @@
 // Shared by the end-to-end tests: run the real CLI, and where builds go.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { onTestFileExit } from '../support/scratch.js';
+
+export { scratchDir } from '../support/scratch.js';
 
 export const CLI = join(PACKAGE_ROOT, 'bin/debian2docker.js');
 export const E2E_DIR = join(PACKAGE_ROOT, '.cache/e2e');
 export const SKIP = process.env.D2D_SKIP_E2E === '1' ? 'D2D_SKIP_E2E=1' : false;
+
+/** Files at least this big are the images, initrds and disks a finished test file no longer needs. */
+const BIG = 1 << 20;
+
+function dropBigFiles(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) dropBigFiles(p);
+    else if (e.isFile() && lstatSync(p).size >= BIG) rmSync(p, { force: true });
+  }
+}
+
+/**
+ * A test file's output folder under .cache/e2e. With D2D_E2E_TIDY=1 (CI) its big files go when the test file
+ * ends; manifests, console logs and build logs stay for reading a failure. Without it everything stays, to
+ * look at or boot again.
+ */
+export function e2eDir(name: string): string {
+  const d = join(E2E_DIR, name);
+  if (process.env.D2D_E2E_TIDY === '1') onTestFileExit(() => dropBigFiles(d));
+  return d;
+}
+
+/** What a build left in its output folder's work folders (.d2d-work/NAME/*), as NAME/ENTRY. */
+export function workLeft(out: string): string[] {
+  const w = join(out, '.d2d-work');
+  if (!existsSync(w)) return [];
+  return readdirSync(w).flatMap((n) => readdirSync(join(w, n)).map((e) => `${n}/${e}`)).sort();
+}
+
+/** A failed build keeps only what explains the failure: its logs, its plan and its error reports. */
+export function onlyLogsLeft(out: string): boolean {
+  const left = workLeft(out);
+  return left.some((e) => e.endsWith('/logs')) && left.every((e) => e.endsWith('/logs') || e.endsWith('.json'));
+}
 
 export interface CliResult {
   status: number | null;
@@ -15,11 +55,18 @@ export interface CliResult {
 }
 
 /** Run the CLI as a user would; stderr is also streamed with a prefix so long builds show progress. */
-export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; quiet?: boolean; asUser?: string; groups?: string[] } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { env?: Record<string, string>; onSpawn?: (pid: number) => void; onStderr?: (all: string) => void; quiet?: boolean; asUser?: string; groups?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     // asUser: run as that (non-root) user, as a rootless build would be run.
-    // groups: supplementary groups for that user (e.g. docker, for build --in-docker).
-    const argv = opts.asUser ? ['runuser', '-u', opts.asUser, ...(opts.groups ?? []).flatMap((g) => ['-G', g]), '--', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
+    // groups: supplementary groups for that user (e.g. docker, for build --in-docker). runuser makes
+    // the first -G the primary group unless -g names one, and newuidmap then refuses the rootless
+    // mmdebstrap ("Target process ... is owned by a different user"): keep the user's own.
+    const supp = (opts.groups ?? []).flatMap((g) => ['-G', g]);
+    const primary = opts.asUser && supp.length ? ['-g', execFileSync('id', ['-gn', opts.asUser], { encoding: 'utf8' }).trim()] : [];
+    const argv = opts.asUser ? ['runuser', '-u', opts.asUser, ...primary, ...supp, '--', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
     const env = { ...process.env, ...opts.env, ...(opts.asUser ? { HOME: `/home/${opts.asUser}`, XDG_CACHE_HOME: '' } : {}) };
     if (opts.asUser) delete env.XDG_CACHE_HOME;
     const p = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -29,6 +76,7 @@ export function cli(args: string[], opts: { env?: Record<string, string>; onSpaw
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     p.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
+      opts.onStderr?.(stderr);
       if (!opts.quiet) process.stderr.write(b.toString().replace(/^/gm, '    | '));
     });
     p.on('close', (status) => resolve({ status, stdout, stderr }));

@@ -17,9 +17,9 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { DROPIN_LABEL } from '../../src/plan/images.js';
 import type { ImageRecord } from '../../src/stages/images.js';
 import type { Manifest } from '../../src/stages/manifest.js';
-import { cli, E2E_DIR, freePort, SKIP } from './helpers.js';
+import { cli, e2eDir, freePort, SKIP } from './helpers.js';
 
-const OUT = join(E2E_DIR, 'images');
+const OUT = e2eDir('images');
 const SCENARIO = join(PACKAGE_ROOT, 'test/e2e/scenarios/images.sh');
 
 function assertAll(r: TestReport, names: string[]): void {

@@ -5,13 +5,13 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testImageReport } from '../../src/commands/test.js';
-import { cli, E2E_DIR, ROOTLESS_USER, SKIP } from './helpers.js';
+import { cli, e2eDir, ROOTLESS_USER, scratchDir, SKIP } from './helpers.js';
 
-const DIR = join(E2E_DIR, 'indocker');
+const DIR = e2eDir('indocker');
 const CFG_DIR = join(DIR, 'cfg');
 const CFG = join(CFG_DIR, 'cheap.yaml');
 const NATIVE = join(DIR, 'native');
@@ -41,7 +41,7 @@ const inDocker = (args: string[], extra: { env?: Record<string, string>; onSpawn
 
 describe('build --in-docker: host checks (no build)', { skip: SKIP }, () => {
   test('no docker on PATH: names docker and the docker.io package; exit 4', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'd2d-nodocker-'));
+    const bin = scratchDir('d2d-nodocker-');
     symlinkSync(process.execPath, join(bin, 'node'));
     const out = join(bin, 'out');
     const r = await cli(['build', '--in-docker', '-o', out], { env: { PATH: bin }, quiet: true });
@@ -59,7 +59,7 @@ describe('build --in-docker: host checks (no build)', { skip: SKIP }, () => {
   });
 
   test('config error: exit 3 with the host file:line, before any container', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2d-bad-'));
+    const d = scratchDir('d2d-bad-');
     const bad = join(d, 'bad.yaml');
     writeFileSync(bad, 'name: ok\nboot:\n  timeout: soon\n');
     const r = await cli(['build', '--in-docker', bad, '-o', join(d, 'out')], { quiet: true });

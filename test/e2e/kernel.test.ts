@@ -6,12 +6,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { cli, E2E_DIR, SKIP } from './helpers.js';
+import { cli, e2eDir, onlyLogsLeft, scratchDir, SKIP, workLeft } from './helpers.js';
 
 interface KernelManifest {
   kernel: {
@@ -45,7 +44,7 @@ async function bootAndCheck(out: string, release: string): Promise<void> {
 }
 
 describe('kernel from another suite: linux-image-cloud-amd64 from trixie-backports', { skip: SKIP }, () => {
-  const out = join(E2E_DIR, 'kernel-backports');
+  const out = e2eDir('kernel-backports');
 
   test('builds with the backports kernel, records its source, and the guest runs it (uname -r)', { timeout: 30 * 60000 }, async () => {
     const m = await buildAndRead(out, `name: d2d-kernel\n${FAST}kernel:\n  package: linux-image-cloud-amd64\n  suite: trixie-backports\n`);
@@ -68,7 +67,7 @@ describe('kernel from another suite: linux-image-cloud-amd64 from trixie-backpor
  * `apt-get download` into the e2e cache: a .deb the way a user, or a distribution like Kali, hands one over.
  */
 function hostCloudKernelDebs(): { dir: string; image: string; files: string[] } {
-  const dir = join(E2E_DIR, 'kernel-debs');
+  const dir = e2eDir('kernel-debs');
   mkdirSync(dir, { recursive: true });
   const deps = execFileSync('apt-cache', ['depends', '--important', 'linux-image-cloud-amd64'], { encoding: 'utf8' });
   const image = /Depends: (linux-image-\S+)/.exec(deps)?.[1];
@@ -80,14 +79,14 @@ function hostCloudKernelDebs(): { dir: string; image: string; files: string[] } 
 }
 
 describe('kernel from local .deb files (downloaded on the host with apt-get download)', { skip: SKIP }, () => {
-  const out = join(E2E_DIR, 'kernel-deb');
+  const out = e2eDir('kernel-deb');
 
   test('builds from the metapackage and the image package it depends on; the manifest has their sha256; the guest runs it', { timeout: 30 * 60000 }, async () => {
     const { dir: debs, image, files } = hostCloudKernelDebs();
     const yaml = `name: d2d-kernel\n${FAST}kernel:\n  deb:\n${files.map((f) => `    - ${join(debs, f)}\n`).join('')}`;
 
     // The metapackage alone is refused, naming the package it lacks.
-    const lone = mkdtempSync(join(tmpdir(), 'd2d-kdeb-'));
+    const lone = scratchDir('d2d-kdeb-');
     writeFileSync(join(lone, 'k.yaml'), `name: d2d-kernel\n${FAST}kernel:\n  deb: [${join(debs, files.find((f) => f.startsWith('linux-image-cloud-amd64_'))!)}]\n`);
     const r = await cli(['build', join(lone, 'k.yaml'), '-o', join(lone, 'out')], { quiet: true });
     assert.equal(r.status, 3, r.stderr);
@@ -106,12 +105,12 @@ describe('kernel from local .deb files (downloaded on the host with apt-get down
 });
 
 describe('kernel from a vmlinuz and its modules folder', { skip: SKIP }, () => {
-  const out = join(E2E_DIR, 'kernel-files');
+  const out = e2eDir('kernel-files');
 
   test('builds with that exact kernel image and its modules (the same kernel the .deb test boots)', { timeout: 15 * 60000 }, async () => {
     const { dir, image } = hostCloudKernelDebs();
     const release = image.replace(/^linux-image-/, '');
-    const tree = join(E2E_DIR, 'kernel-tree');
+    const tree = e2eDir('kernel-tree');
     rmSync(tree, { recursive: true, force: true });
     execFileSync('dpkg-deb', ['-x', join(dir, readdirSync(dir).find((f) => f.startsWith(`${image}_`))!), tree]);
     // Debian up to 6.x: /boot/vmlinuz-V and /lib/modules/V; 7.x: /usr/lib/modules/V/{vmlinuz,...}.
@@ -129,10 +128,11 @@ describe('kernel from a vmlinuz and its modules folder', { skip: SKIP }, () => {
 
 describe('kernel: bad input through a real build', { skip: SKIP }, () => {
   async function failingBuild(yaml: string): Promise<{ status: number | null; stderr: string; left: string[] }> {
-    const d = mkdtempSync(join(tmpdir(), 'd2d-kbad-'));
+    const d = scratchDir('d2d-kbad-');
     writeFileSync(join(d, 'c.yaml'), yaml);
     const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out')], { quiet: true });
     const left = existsSync(join(d, 'out')) ? readdirSync(join(d, 'out')).filter((f) => !f.startsWith('.')) : [];
+    assert.ok(onlyLogsLeft(join(d, 'out')), `the failed build's work folder keeps its logs only: ${workLeft(join(d, 'out')).join(' ')}`);
     return { status: r.status, stderr: r.stderr, left };
   }
 

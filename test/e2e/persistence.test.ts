@@ -10,10 +10,10 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
 import { join } from 'node:path';
 import { makeTestDisk, TEST_IMAGE_TAG, TEST_LABEL } from '../../src/vm/testdisk.js';
 import { TARGET_DIR } from '../../src/paths.js';
-import { cli, E2E_DIR, SKIP } from './helpers.js';
+import { cli, e2eDir, SKIP } from './helpers.js';
 import { Session } from '../support/vmsession.js';
 
-const OUT = join(E2E_DIR, 'persistence');
+const OUT = e2eDir('persistence');
 const LOG = join(OUT, 'console.log');
 const OLD = join(OUT, 'd2d-persist.iso');
 const NEW = join(OUT, 'd2d-persist-new.iso');

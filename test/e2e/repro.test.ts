@@ -7,15 +7,16 @@
 // with those files.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { testImageReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { join } from 'node:path';
-import { cli, E2E_DIR, REPRO_SDE, SKIP } from './helpers.js';
+import { cli, E2E_DIR, e2eDir, REPRO_SDE, scratchDir, SKIP } from './helpers.js';
+import type { CacheReport } from '../../src/commands/cache.js';
 
 const SDE = REPRO_SDE;
 /** core.test's default build, made with the same SOURCE_DATE_EPOCH (when it ran first, as in npm test). */
-const CORE = join(E2E_DIR, 'core');
+const CORE = join(E2E_DIR, 'core'); // core.test's build, read only
 const NAME = 'debian2docker';
 
 function manifestWithoutDurations(dir: string): string {
@@ -38,7 +39,7 @@ describe('reproducible build', { skip: SKIP }, () => {
     const coreManifest = join(CORE, `${NAME}.manifest.json`);
     const reuse = existsSync(coreManifest) && String((JSON.parse(readFileSync(coreManifest, 'utf8')) as { sourceDateEpoch?: number }).sourceDateEpoch) === SDE;
     // repro-1 uses the caches (after core.test, its root file system comes from the stage cache); repro-2 uses none.
-    const dirs = [join(E2E_DIR, 'repro-1'), join(E2E_DIR, 'repro-2'), ...(reuse ? [CORE] : [])];
+    const dirs = [e2eDir('repro-1'), e2eDir('repro-2'), ...(reuse ? [CORE] : [])];
     for (const [i, d] of dirs.slice(0, 2).entries()) {
       rmSync(d, { recursive: true, force: true });
       const r = await cli(['build', '-o', d, ...(i === 1 ? ['--no-cache'] : [])], { env: { SOURCE_DATE_EPOCH: SDE } });
@@ -57,7 +58,7 @@ describe('reproducible build', { skip: SKIP }, () => {
   });
 
   test('a config that changes only files is rebuilt from the cached root file system, and boots with them', { timeout: 30 * 60000 }, async () => {
-    const out = join(E2E_DIR, 'rebuild');
+    const out = e2eDir('rebuild');
     rmSync(out, { recursive: true, force: true });
     mkdirSync(join(out, 'bin'), { recursive: true });
     writeFileSync(join(out, 'bin/hello'), '#!/bin/sh\necho "hello from the files layer"\n');
@@ -76,5 +77,42 @@ describe('reproducible build', { skip: SKIP }, () => {
     const report = await testImageReport(join(out, 'second', `${NAME}.kernel`), { scenario: SCENARIO, files: { 'expected-content': 'second' }, consoleLog: join(out, 'console.log') });
     for (const x of report.results) assert.ok(x.ok, `check '${x.name}' failed: ${x.detail}`);
     assert.match(report.results.find((x) => x.name === 'scenario')?.detail ?? '', /ok: a new folder, a script with mode 0750/);
+  });
+
+  test('cache info shows the root stage the rebuild just used; cache clean removes what it is asked to, and only that', { timeout: 10 * 60000 }, async () => {
+    const info = async (env?: Record<string, string>): Promise<CacheReport> => {
+      const r = await cli(['cache', 'info', '--json'], { env, quiet: true });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as CacheReport;
+    };
+    const real = await info();
+    assert.ok(real.packages.files > 50, `the builds filled the package cache: ${real.packages.files} packages`);
+    const newest = real.stages.entries[0];
+    assert.ok(newest && Date.now() - newest.lastUsed < 15 * 60000, `the rebuild's restore marked its root stage used: ${JSON.stringify(newest)}`);
+    // Cleaning is tried on a scratch cache (XDG_CACHE_HOME) holding copies of that root stage and of two cached
+    // packages, one of them made 40 days stale: the caches the other tests use stay as they are.
+    const x = scratchDir('d2d-cachecli-');
+    const env = { XDG_CACHE_HOME: x };
+    cpSync(join(real.stages.dir, newest.key), join(x, 'debian2docker/stages', newest.key), { recursive: true });
+    mkdirSync(join(x, 'debian2docker/apt'), { recursive: true });
+    const [stale, fresh] = readdirSync(real.packages.dir).filter((f) => f.endsWith('.deb')).sort((a, b) => statSync(join(real.packages.dir, a)).size - statSync(join(real.packages.dir, b)).size);
+    for (const f of [stale!, fresh!]) copyFileSync(join(real.packages.dir, f), join(x, 'debian2docker/apt', f));
+    const longAgo = new Date(Date.now() - 40 * 86400_000);
+    utimesSync(join(x, 'debian2docker/apt', stale!), longAgo, longAgo);
+    const some = await cli(['cache', 'clean', '--older-than', '30'], { env, quiet: true });
+    assert.equal(some.status, 0, some.stderr);
+    assert.match(some.stdout, /removed 1 package not used for 30 days/);
+    assert.match(some.stdout, /removed 0 root stages not used for 30 days/);
+    const after = await info(env);
+    assert.deepEqual([after.packages.files, after.stages.entries.map((e) => e.key)], [1, [newest.key]]);
+    const all = await cli(['cache', 'clean'], { env, quiet: true });
+    assert.match(all.stdout, /removed 1 package \(/);
+    assert.match(all.stdout, /removed 1 root stage \(\d+ MB\)/);
+    const empty = await info(env);
+    assert.deepEqual([empty.packages.files, empty.stages.entries.length], [0, 0]);
+    assert.ok(existsSync(join(real.stages.dir, newest.key)), 'the real stage cache is untouched');
+    const bad = await cli(['cache', 'clean', '--older-than', 'soon'], { env, quiet: true });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--older-than <days>.*'soon' is invalid.*a number of days/);
   });
 });

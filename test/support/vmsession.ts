@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { Machine } from '../../src/vm/machine.js';
 import type { SerialConsole } from '../../src/vm/console.js';
 import type { VmSpec } from '../../src/vm/qemu.js';
-import { GUEST_CRASH } from '../../src/commands/test.js';
+import { crashWatch, GUEST_CRASH } from '../../src/commands/test.js';
 
 type Spec = Omit<VmSpec, 'ovmfVars' | 'agent' | 'serial' | 'display' | 'network' | 'accel' | 'memoryMiB' | 'cpus'> & Partial<Pick<VmSpec, 'memoryMiB' | 'cpus'>>;
 
@@ -14,23 +14,93 @@ export class Session {
   /** Console position after the last thing waited for: prompts are matched after it. */
   private at = 0;
   private agentConsole: SerialConsole | undefined;
-  private constructor(readonly m: Machine) {}
+  /** What the test waited for and typed on the serial console so far, to replay after a reboot (keys after the same pauses). */
+  private script: ({ wait: RegExp; timeoutMs: number } | { send: string; delayMs: number })[] = [];
+  private lastStepAt = Date.now();
+  /** False once the test used a channel that cannot be replayed (the root shell, QMP keys). */
+  private replayable = true;
+  /** Settles only if the current guest's kernel dies (see crashWatch). */
+  private crashed: Promise<never>;
+  /** One more boot after a crash before anything of the image ran (off in withSession, which retries whole sessions). */
+  rebootEarlyCrash = true;
+
+  private constructor(
+    private machine: Machine,
+    private readonly boot: () => Machine,
+    private readonly log: string,
+  ) {
+    this.crashed = crashWatch(machine);
+  }
+
+  /** The current QEMU machine (a new one after a reboot). */
+  get m(): Machine {
+    return this.machine;
+  }
 
   static start(spec: Spec, log: string, title: string, opts: { qmp?: boolean } = {}): Session {
     appendFileSync(log, `\n===== ${title} =====\n`);
     const tee = (s: string): void => appendFileSync(log, s);
-    const m = Machine.start(
-      { accel: 'tcg', memoryMiB: 1024, cpus: 2, serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, ...spec },
-      { tee, agentTee: (s) => tee(s.replace(/^/gm, '[agent] ')), qmp: opts.qmp },
-    );
-    return new Session(m);
+    const boot = (): Machine =>
+      Machine.start(
+        { accel: 'tcg', memoryMiB: 1024, cpus: 2, serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, ...spec },
+        { tee, agentTee: (s) => tee(s.replace(/^/gm, '[agent] ')), qmp: opts.qmp },
+      );
+    return new Session(boot(), boot, log);
   }
 
-  /** Wait for `re` on the serial console (after the last match); returns the match. */
+  /**
+   * Wait for `re` on the serial console (after the last match); returns the match. A guest kernel crash fails
+   * the wait at once, unless it came before the image's first line (stage 1's "d2d:"): then nothing of the image
+   * has run, and the guest is booted once more, as after a power cut at power-on, and what the test waited for
+   * and typed on the serial console until then (the GRUB menu, say) is replayed. (Sessions run TCG single-threaded,
+   * which keeps QEMU's own race from killing the guest kernel; this is the safety net: see GUEST_CRASH.)
+   */
   async waitFor(re: RegExp, timeoutMs = 300000): Promise<RegExpExecArray> {
-    const x = await this.m.console.waitFor(re, timeoutMs, this.at);
-    this.at = this.m.console.transcript.indexOf(x[0], this.at) + x[0].length;
+    for (;;) {
+      try {
+        const x = await this.waitOnce(re, timeoutMs);
+        this.script.push({ wait: re, timeoutMs });
+        this.lastStepAt = Date.now();
+        return x;
+      } catch (e) {
+        if (!(await this.rebootAfterEarlyCrash())) throw e;
+      }
+    }
+  }
+
+  private async waitOnce(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    const x = await Promise.race([this.machine.console.waitFor(re, timeoutMs, this.at), this.crashed]);
+    this.at = this.machine.console.transcript.indexOf(x[0], this.at) + x[0].length;
     return x;
+  }
+
+  private send(text: string): void {
+    this.script.push({ send: text, delayMs: Date.now() - this.lastStepAt });
+    this.lastStepAt = Date.now();
+    this.machine.console.send(text);
+  }
+
+  private async rebootAfterEarlyCrash(): Promise<boolean> {
+    const t = this.machine.console.transcript;
+    const crash = GUEST_CRASH.exec(t);
+    if (!crash || !this.rebootEarlyCrash || !this.replayable || /d2d: /.test(t.slice(0, crash.index))) return false;
+    this.rebootEarlyCrash = false;
+    const why = `the guest kernel crashed before the image started (${crash[0]}); booting once more`;
+    appendFileSync(this.log, `\n===== ${why} =====\n`);
+    process.stderr.write(`    | ${why} (console: ${this.log})\n`);
+    this.machine.kill();
+    await this.machine.exited;
+    this.machine = this.boot();
+    this.crashed = crashWatch(this.machine);
+    this.at = 0;
+    for (const step of this.script) {
+      if ('wait' in step) await this.waitOnce(step.wait, step.timeoutMs);
+      else {
+        await new Promise((r) => setTimeout(r, step.delayMs));
+        this.machine.console.send(step.send);
+      }
+    }
+    return true;
   }
 
   /** Wait for a prompt, then type `text` and Enter on the serial console. */
@@ -38,12 +108,12 @@ export class Session {
     await this.waitFor(prompt, timeoutMs);
     // Let the reader reach its read() after printing the prompt.
     await new Promise((r) => setTimeout(r, 500));
-    this.m.console.send(`${text}\n`);
+    this.send(`${text}\n`);
   }
 
   /** Type raw keys on the serial console (e.g. arrow keys in the GRUB menu). */
   keys(s: string): void {
-    this.m.console.send(s);
+    this.send(s);
   }
 
   /** Save the guest's screen (needs `{ qmp: true }` at start). */
@@ -53,12 +123,14 @@ export class Session {
 
   /** Press keys together on the guest's keyboard, by QEMU qcode (needs `{ qmp: true }` at start). */
   async sendKeys(keys: string[]): Promise<void> {
+    this.replayable = false;
     await this.m.sendKeys(keys);
   }
 
   /** The root shell on the virtio console. */
   async shell(timeoutMs = 300000): Promise<SerialConsole> {
     if (!this.agentConsole) {
+      this.replayable = false;
       const a = await this.m.agent();
       await a.waitForShell(timeoutMs);
       this.agentConsole = a;
@@ -104,13 +176,9 @@ export class Session {
 export async function withSession<T>(log: string, start: () => Session, fn: (s: Session) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const s = start();
+    s.rebootEarlyCrash = false;
     // A crash is noticed when it happens, not when the step that was waiting times out.
-    const crashed = s.m.console.waitFor(GUEST_CRASH, 24 * 3600 * 1000).then(
-      (x) => {
-        throw new Error(`the guest kernel crashed: ${x[0]}`);
-      },
-      () => new Promise<never>(() => undefined),
-    );
+    const crashed = crashWatch(s.m);
     const run = fn(s);
     run.catch(() => undefined);
     try {
@@ -122,7 +190,8 @@ export async function withSession<T>(log: string, start: () => Session, fn: (s: 
       appendFileSync(log, `\n===== ${why} =====\n`);
       process.stderr.write(`    | ${why} (console: ${log})\n`);
     } finally {
-      s.kill();
+      // Gone before the next boot binds the same forwarded ports.
+      await s.pullPlug();
     }
   }
 }

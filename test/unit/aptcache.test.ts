@@ -1,14 +1,15 @@
 // The shared package cache: each run reads a private snapshot and new packages enter the cache whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeAptCache, snapshotAptCache } from '../../src/stages/aptcache.js';
+import { debPrefixes, dropAptSnapshot, isWantedDeb, mergeAptCache, snapshotAptCache } from '../../src/stages/aptcache.js';
+import { keepOnlyLogs } from '../../src/commands/build.js';
 import { mmdebstrapArgv } from '../../src/tools/mmdebstrap.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('snapshot copies the cached packages; merge adds only new ones, by rename, and cleans up', () => {
-  const d = mkdtempSync(join(tmpdir(), 'd2d-aptc-'));
+  const d = scratchDir('d2d-aptc-');
   const cache = join(d, 'cache');
   mkdirSync(cache);
   writeFileSync(join(cache, 'a_1_amd64.deb'), 'A');
@@ -34,4 +35,39 @@ test('mmdebstrap reads the snapshot and writes to the private folder', () => {
   const a = mmdebstrapArgv({ suite: 'trixie', mirror: '', components: ['main'], variant: 'minbase', packages: ['x'], customizeHook: ['h'], mode: 'root', aptCacheDir: '/w/in', aptCacheOut: '/w/out' });
   assert.ok(a.includes('--setup-hook=sync-in /w/in /var/cache/apt/archives/'));
   assert.ok(a.includes('--customize-hook=sync-out /var/cache/apt/archives /w/out'));
+});
+
+test('a snapshot for known package versions holds those versions only (epochs as apt writes them)', () => {
+  const d = scratchDir('d2d-aptc-');
+  const cache = join(d, 'cache');
+  mkdirSync(cache);
+  for (const f of ['libc6_2.41-12_amd64.deb', 'libc6_2.41-11_amd64.deb', 'dash_0.5.12-12_amd64.deb', 'tzdata_2025b-4_all.deb', 'libpam0g_1.7.0-5_amd64.deb', 'libpam0g-dev_1.7.0-5_amd64.deb', 'python3-six_1%3a1.17.0-1_all.deb']) writeFileSync(join(cache, f), f);
+  const wanted = ['libc6=2.41-12', 'tzdata=2025b-4', 'libpam0g=1.7.0-5', 'python3-six=1:1.17.0-1'];
+  assert.ok(isWantedDeb('python3-six_1%3a1.17.0-1_all.deb', debPrefixes(wanted)));
+  assert.ok(!isWantedDeb('libpam0g-dev_1.7.0-5_amd64.deb', debPrefixes(wanted)), 'a name that only starts like a wanted one');
+  const dirs = snapshotAptCache(cache, join(d, 'work'), 'rootfs', wanted);
+  assert.deepEqual(readdirSync(dirs.in).sort(), ['libc6_2.41-12_amd64.deb', 'libpam0g_1.7.0-5_amd64.deb', 'python3-six_1%3a1.17.0-1_all.deb', 'tzdata_2025b-4_all.deb']);
+  // Without versions (the simulation failed or the cache-key stage did not run): everything.
+  const all = snapshotAptCache(cache, join(d, 'work'), 'image', undefined);
+  assert.equal(readdirSync(all.in).length, 7);
+  dropAptSnapshot(dirs);
+  assert.ok(existsSync(join(d, 'work', 'apt-cache')), 'the other snapshot is still there');
+  dropAptSnapshot(all);
+  assert.ok(!existsSync(join(d, 'work', 'apt-cache')), 'the last one takes the folder with it');
+  assert.equal(readdirSync(cache).length, 7, 'the cache is untouched');
+});
+
+test('a failed build keeps its logs, plan and error reports, and drops the rest of the work folder', () => {
+  const d = scratchDir('d2d-fail-');
+  mkdirSync(join(d, 'logs'));
+  writeFileSync(join(d, 'logs', 'rootfs.log'), 'E: it broke');
+  writeFileSync(join(d, 'plan.json'), '{}');
+  writeFileSync(join(d, 'inside-error.json'), '{}');
+  mkdirSync(join(d, 'kernel', 'boot'), { recursive: true });
+  writeFileSync(join(d, 'kernel', 'boot', 'vmlinuz'), 'k');
+  mkdirSync(join(d, 'apt-cache', 'rootfs-in'), { recursive: true });
+  writeFileSync(join(d, 'vmlinuz'), 'k');
+  keepOnlyLogs(d);
+  assert.deepEqual(readdirSync(d).sort(), ['inside-error.json', 'logs', 'plan.json']);
+  assert.equal(readFileSync(join(d, 'logs', 'rootfs.log'), 'utf8'), 'E: it broke');
 });

@@ -2,8 +2,7 @@
 // how a bad key is reported, and config checks of the key file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deb822Source, sourceFileName } from '../../src/plan/aptsources.js';
 import { mmdebstrapArgv } from '../../src/tools/mmdebstrap.js';
@@ -13,6 +12,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { problems } from './problems.js';
 import { aptVersion } from '../../src/stages/preflight.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZabc\n=AbCd\n-----END PGP PUBLIC KEY BLOCK-----\n';
 
@@ -41,7 +41,7 @@ test('a signature failure names the repository', () => {
 });
 
 test('the manifest records an extra source without its key', () => {
-  const root = mkdtempSync(join(tmpdir(), 'd2d-src-'));
+  const root = scratchDir('d2d-src-');
   mkdirSync(join(root, 'etc/apt/sources.list.d'), { recursive: true });
   writeFileSync(join(root, 'etc/apt/sources.list'), 'deb http://127.0.0.1:9/debian trixie main\n');
   writeFileSync(join(root, 'etc/apt/sources.list.d/d2d-extra-1.sources'), deb822Source({ uri: 'http://127.0.0.1:1/r/', suite: 'stable', components: ['main'] }, KEY));
@@ -49,7 +49,7 @@ test('the manifest records an extra source without its key', () => {
 });
 
 test('debian.sources: the key file must exist and be an armored public key, named at its line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-key-'));
+  const dir = scratchDir('d2d-key-');
   writeFileSync(join(dir, 'bin.gpg'), Buffer.from([0x99, 0x01, 0x0d]));
   const cfg = join(dir, 'my.yaml');
   for (const [key, msg] of [

@@ -6,6 +6,8 @@ import { xorrisoArgv, isoDate } from '../../src/tools/xorriso.js';
 import { parseSize } from '../../src/commands/install.js';
 import { grubMkimageArgv, grubCfg, earlyConfig, BIOS_MODULES, EFI_MODULES } from '../../src/tools/grub.js';
 import { qemuArgv } from '../../src/vm/qemu.js';
+import { baseSpec } from '../../src/vm/options.js';
+import { D2DError, ExitCode } from '../../src/errors.js';
 import { compressArgv } from '../../src/stages/pack.js';
 import { showDependsArgv } from '../../src/stages/modules.js';
 import { mkfsFatArgv, fatSerial, espSizeKiB } from '../../src/stages/bootloader.js';
@@ -113,9 +115,10 @@ test('modprobe --show-depends argv ignores host config', () => {
   assert.deepEqual(showDependsArgv('/k', '6.1', 'overlay', '/empty'), ['modprobe', '-C', '/empty', '-d', '/k', '-S', '6.1', '--show-depends', 'overlay']);
 });
 
-test('mkfs.fat: serial from SOURCE_DATE_EPOCH, size rounded to MiB', () => {
+test('mkfs.fat: serial from SOURCE_DATE_EPOCH, size: the EFI binary + 128 KiB, rounded to 64 KiB', () => {
   assert.equal(fatSerial(1700000000), '6553F100');
-  assert.equal(espSizeKiB(3 * 1024 * 1024), 4096);
+  assert.equal(espSizeKiB(3 * 1024 * 1024), 3200);
+  assert.equal(espSizeKiB(675840), 832); // GRUB's EFI binary as the default image has it
   assert.deepEqual(mkfsFatArgv('e.img', 4096, 1700000000), ['mkfs.fat', '--invariant', '-C', '-n', 'D2D-EFI', '-i', '6553F100', 'e.img', '4096']);
 });
 
@@ -123,7 +126,7 @@ test('qemu: BIOS CD-ROM under TCG, headless, user networking restricted', () => 
   assert.deepEqual(
     qemuArgv({ accel: 'tcg', memoryMiB: 1024, cpus: 2, firmware: 'bios', boot: { kind: 'cdrom', image: 'a.iso' }, disks: [{ file: 't.iso', readonly: true }], serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true }),
     [
-      'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nodefaults', '-no-user-config', '-vga', 'std',
+      'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg,thread=single', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nodefaults', '-no-user-config', '-vga', 'std',
       '-drive', 'if=none,id=boot,format=raw,file=a.iso,media=cdrom,readonly=on', '-device', 'ide-cd,drive=boot,bootindex=0',
       '-drive', 'if=none,id=disk0,format=raw,file=t.iso,readonly=on', '-device', 'virtio-blk-pci,drive=disk0',
       '-netdev', 'user,id=net0,restrict=on', '-device', 'virtio-net-pci,netdev=net0', '-device', 'virtio-rng-pci',
@@ -145,6 +148,14 @@ test('qemu: UEFI USB stick, forwards bound to 127.0.0.1, KVM uses host CPU', () 
   assert.throws(() => qemuArgv({ accel: 'tcg', memoryMiB: 512, cpus: 1, firmware: 'uefi', boot: { kind: 'usb', image: 'a' }, serial: 'stdio', display: 'none', network: { restrict: true } }), /OVMF_VARS/);
 });
 
+test('qemu: TCG runs its vCPUs in one host thread unless multi is asked for; KVM takes no thread mode', () => {
+  const spec = { memoryMiB: 512, cpus: 2, firmware: 'bios' as const, boot: { kind: 'cdrom' as const, image: 'a.iso' }, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true } };
+  const accelOf = (a: string[]): string | undefined => a[a.indexOf('-accel') + 1];
+  assert.equal(accelOf(qemuArgv({ ...spec, accel: 'tcg' })), 'tcg,thread=single');
+  assert.equal(accelOf(qemuArgv({ ...spec, accel: 'tcg', tcgThreads: 'multi' })), 'tcg,thread=multi');
+  assert.equal(accelOf(qemuArgv({ ...spec, accel: 'kvm', tcgThreads: 'multi' })), 'kvm');
+});
+
 test('qemu: extra disks with a serial number, or as a USB stick on the xHCI controller', () => {
   const a = qemuArgv({ accel: 'tcg', memoryMiB: 768, cpus: 2, firmware: 'bios', boot: { kind: 'cdrom', image: 'x.iso' }, disks: [{ file: 't.img', serial: 'd2d-target' }, { file: 'u.img', usb: true }], serial: 'stdio', display: 'none', network: { restrict: true } });
   assert.ok(a.includes('virtio-blk-pci,drive=disk0,serial=d2d-target'));
@@ -163,4 +174,11 @@ test('qemu: a CD-ROM beside a kernel boot, read-only and not a boot device', () 
   assert.ok(a.includes('if=none,id=cd,format=raw,file=live.iso,media=cdrom,readonly=on'));
   assert.ok(a.includes('ide-cd,drive=cd'));
   assert.ok(a.includes('-kernel'));
+});
+
+test('vm options: --tcg-threads overrides the command\'s default; anything else is a usage error', () => {
+  assert.equal(baseSpec({}, 'tcg', 'single').tcgThreads, 'single');
+  assert.equal(baseSpec({}, 'tcg', 'multi').tcgThreads, 'multi');
+  assert.equal(baseSpec({ tcgThreads: 'single' }, 'tcg', 'multi').tcgThreads, 'single');
+  assert.throws(() => baseSpec({ tcgThreads: 'many' }, 'tcg', 'single'), (e: D2DError) => e.exitCode === ExitCode.usage && /--tcg-threads must be single or multi/.test(e.message));
 });

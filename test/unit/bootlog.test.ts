@@ -91,7 +91,7 @@ test('bootProfile: rows from consecutive boundaries, grouped in phases, adding u
   const sum = p.phases.reduce((s, ph) => s + ph.seconds, 0);
   assert.equal(+sum.toFixed(6), 37);
   const table = formatProfile(p);
-  assert.match(table, /stage 1: unpacking the root payload \(xzdec \| cpio\)\s+6\.4\s+17%/);
+  assert.match(table, /stage 1: unpacking the root payload \(xzdec, cpio\)\s+6\.4\s+17%/);
   assert.match(table, /total: power-on -> d2d: docker: ready\s+37\.0\s+100%/);
 });
 
@@ -104,15 +104,15 @@ test('bootProfile: network boot (no GRUB), no probe, and an older image without 
     [
       ['firmware + boot loader (power-on -> kernel starts)', ['firmware, loading kernel + initrd']],
       [
-        'kernel: decompression, init, initramfs unpack (-> stage 1 runs) + stage 1: unpacking the root payload (xzdec | cpio)',
-        ['kernel clock starts -> stage 1 (incl. initramfs unpack) + xzdec | cpio into the root tmpfs'],
+        'kernel: decompression, init, initramfs unpack (-> stage 1 runs) + stage 1: unpacking the root payload (xzdec, cpio)',
+        ['kernel clock starts -> stage 1 (incl. initramfs unpack) + xzdec, cpio into the root tmpfs'],
       ],
       [
         'rc.sysinit up to starting containerd',
         ['switch_root, busybox init -> rc.sysinit', 'coldplug (modalias -> modprobe, 3 passes) + boot2docker-compat, persist-boot + modprobe overlay, bridge, nf_tables ... + network (udhcpc) -> sysinit done'],
       ],
       [
-        'rc.sysinit up to starting containerd + containerd ready, dockerd start -> docker info OK + the ready line (docker version + docker info --format)',
+        'rc.sysinit up to starting containerd + containerd ready, dockerd start -> docker info OK + the ready line (docker info --format)',
         ['init starts containerd + containerd until its socket + dockerd starts (polls the socket every 0.2 s) + dockerd -> docker info OK + `d2d: docker: ready` on the console'],
       ],
     ],

@@ -19,3 +19,7 @@ test('.ci/run and scripts/install-deps.sh install the same packages, covering ev
   assert.deepEqual(ci, aptPackages('scripts/install-deps.sh'));
   for (const t of HOST_TOOLS) if (t.pkg !== 'dpkg') assert.ok(ci.includes(t.pkg), `${t.pkg} (for ${t.tool})`);
 });
+
+test('.ci/run and scripts/install-deps.sh both take QEMU from bookworm-backports on Debian 12', () => {
+  for (const f of ['.ci/run', 'scripts/install-deps.sh']) assert.match(readFileSync(join(PACKAGE_ROOT, f), 'utf8'), /^[^#\n]*qemu-backports\.sh/m, f);
+});

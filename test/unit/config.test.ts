@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/errors.js';
 import { problems } from './problems.js';
 import { merge } from '../../src/config/merge.js';
 import { suggest } from '../../src/config/suggest.js';
+import { scratchDir } from '../support/scratch.js';
 
 
 test('the embedded default loads and has the documented values', () => {
@@ -153,11 +154,10 @@ test('file mode and owner are checked', () => {
 });
 
 test('extends: a chain of files over the default; "!x" removes an inherited list entry', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
+  const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { loadConfig } = await import('../../src/config/load.js');
-  const d = mkdtempSync(join(tmpdir(), 'd2d-ext-'));
+  const d = scratchDir('d2d-ext-');
   writeFileSync(join(d, 'base.yaml'), 'name: base\npackages: [htop, curl]\nboot:\n  timeout: 9\n');
   writeFileSync(join(d, 'child.yaml'), 'extends: base.yaml\nname: child\npackages: ["!htop", jq]\n');
   const { config, sources } = loadConfig(join(d, 'child.yaml'));

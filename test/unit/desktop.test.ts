@@ -7,14 +7,14 @@ import { makePlan } from '../../src/plan/plan.js';
 import { inittabLines, sessionConf, sessionRun } from '../../src/plan/desktop.js';
 import { pruneRules, prunePackages } from '../../src/plan/prune.js';
 import { problems } from './problems.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { appLayer } from '../../src/commands/app.js';
 import { imageUsers } from '../../src/plan/images.js';
 import { busyboxImage } from '../../src/oci/dockerArchive.js';
 import { D2DError } from '../../src/errors.js';
+import { scratchDir } from '../support/scratch.js';
 
 const IMAGES = 'images:\n  - tag: "me/desk:1"\n    debian: {packages: [xterm]}\n';
 const plan = (text: string): ReturnType<typeof makePlan> => {
@@ -102,7 +102,7 @@ test('desktop: bad sessions are named at file:line', () => {
 });
 
 test('build --app: a tarball, a reference or a preloaded tag becomes the one locked session', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-app-'));
+  const dir = scratchDir('d2d-app-');
   const tar = join(dir, 'tool.tar');
   writeFileSync(tar, busyboxImage(Buffer.from('not really busybox'), 'me/tool:3', 0).tarball);
   let l = appLayer(undefined, { image: tar, text: true }, dir);

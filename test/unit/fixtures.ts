@@ -1,7 +1,7 @@
 // Small fake kernel files for the unit tests: only the headers the config rules read.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../support/scratch.js';
 
 /** A minimal x86 bzImage header carrying `release` as its version string. */
 export function fakeBzImage(release: string): Buffer {
@@ -17,7 +17,7 @@ export const DEB_HEAD = Buffer.from('!<arch>\ndebian-binary   1700000000  0     
 
 /** A folder with two fake kernel .debs, a fake vmlinuz (6.1.0-test) and its modules folder. */
 export function kernelFixtures(): string {
-  const d = mkdtempSync(join(tmpdir(), 'd2d-kernel-'));
+  const d = scratchDir('d2d-kernel-');
   writeFileSync(join(d, 'linux-image-6.1.0-9-cloud-amd64_6.1.1-1_amd64.deb'), DEB_HEAD);
   writeFileSync(join(d, 'linux-image-cloud-amd64_6.1.1-1_amd64.deb'), DEB_HEAD);
   writeFileSync(join(d, 'vmlinuz'), fakeBzImage('6.1.0-test'));

@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
 import { problems } from './problems.js';
@@ -14,6 +13,7 @@ import { mmdebstrapImageArgv } from '../../src/tools/mmdebstrap.js';
 import { archiveKind, shortTag, sniffCompression } from '../../src/stages/images.js';
 import { dockerArchive, parseArchiveManifest, writeDockerArchive } from '../../src/oci/dockerArchive.js';
 import { tar } from '../../src/oci/tar.js';
+import { scratchDir } from '../support/scratch.js';
 
 
 const HELLO = 'images:\n  - tag: "me/hello:1"\n    debian: {packages: [hello]}\n    cmd: [hello]\n';
@@ -139,7 +139,7 @@ test('archive manifest: id from either Config form, tags, and clear errors', () 
 });
 
 test('the streaming archive writer gives the same bytes and id as the in-memory one', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-arch-'));
+  const dir = scratchDir('d2d-arch-');
   const layer = [
     { path: 'etc', type: 'dir' as const },
     { path: 'etc/msg', type: 'file' as const, data: Buffer.from('x'.repeat(1000)) },

@@ -2,8 +2,7 @@
 // container sees, the builder image's inputs and tag, and the give-back chown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binds, builderPackages, builderTag, dockerInfoArgv, importArgv, killArgv, runArgv, BUILDER_SUITE } from '../../src/tools/docker.js';
 import { dockerPreflight, ensureBuilder, innerArgs, satisfiesEngines, wantedBinds, type Runner } from '../../src/commands/indocker.js';
@@ -11,6 +10,7 @@ import { chownTree } from '../../src/indocker-entry.js';
 import { CommandError, D2DError, MissingToolError, StageError } from '../../src/errors.js';
 import { VERSION } from '../../src/version.js';
 import { HOST_TOOLS } from '../../src/tools/hosttools.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('docker run: least privileges, same-path binds, sorted env, the entry as command', () => {
   const argv = runArgv({
@@ -123,7 +123,7 @@ test('engines check for the builder\'s node', () => {
 });
 
 test('chownTree gives a tree back without following symbolic links', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
-  const d = mkdtempSync(join(tmpdir(), 'd2d-chown-'));
+  const d = scratchDir('d2d-chown-');
   const outside = join(d, 'outside');
   writeFileSync(outside, 'x');
   mkdirSync(join(d, 't', 'sub'), { recursive: true });
@@ -157,7 +157,7 @@ const TAG = builderTag({ suite: BUILDER_SUITE, variant: 'apt', packages: builder
 
 test('builder image present: only looked up, never rebuilt', async () => {
   const { calls, runner } = recorder(() => ({ stdout: 'sha256:aaa 405000000\n' }));
-  assert.equal(await ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')) }, runner), TAG);
+  assert.equal(await ensureBuilder({ logDir: scratchDir('d2d-b-') }, runner), TAG);
   assert.deepEqual(calls, [['docker', 'image', 'inspect', '--format', '{{.Id}} {{.Size}}', TAG]]);
 });
 
@@ -168,7 +168,7 @@ test('builder image missing: mmdebstrap to a tar, docker import, node checked, i
     if (argv[1] === 'run') return { stdout: 'v20.19.2\n' };
     return {};
   });
-  const logDir = mkdtempSync(join(tmpdir(), 'd2d-b-'));
+  const logDir = scratchDir('d2d-b-');
   assert.equal(await ensureBuilder({ logDir, cache: '/c/apt' }, runner), TAG);
   assert.deepEqual(calls.map((c) => c.slice(0, 2).join(' ')), ['docker image', 'mmdebstrap --mode=root', 'docker import', 'docker run', 'docker image']);
   const mm = calls[1]!;
@@ -187,24 +187,24 @@ test('--rebuild-builder: made afresh, and the old image it replaces removed', as
     if (argv[1] === 'run') return { stdout: 'v20.19.2' };
     return {};
   });
-  await ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')), rebuild: true }, runner);
+  await ensureBuilder({ logDir: scratchDir('d2d-b-'), rebuild: true }, runner);
   assert.deepEqual(calls[calls.length - 1], ['docker', 'rmi', 'sha256:old']);
 });
 
 test('builder node too old: the image is removed and the error says what is needed', async () => {
   const { calls, runner } = recorder((argv) => (argv[1] === 'image' ? { status: 1 } : argv[1] === 'run' ? { stdout: 'v18.20.4' } : {}));
-  await assert.rejects(ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')) }, runner), (e: unknown) => e instanceof D2DError && e.code === 'E_BUILDER_NODE' && /v18\.20\.4.*>=20\.19/.test(e.message));
+  await assert.rejects(ensureBuilder({ logDir: scratchDir('d2d-b-') }, runner), (e: unknown) => e instanceof D2DError && e.code === 'E_BUILDER_NODE' && /v18\.20\.4.*>=20\.19/.test(e.message));
   assert.deepEqual(calls[calls.length - 1], ['docker', 'rmi', TAG]);
 });
 
 test('builder image missing and no mmdebstrap: says what is needed; nothing is run', async () => {
   const { calls, runner } = recorder(() => ({ status: 1 }), ['docker']);
-  await assert.rejects(ensureBuilder({ logDir: mkdtempSync(join(tmpdir(), 'd2d-b-')) }, runner), (e: unknown) => e instanceof D2DError && e.exitCode === 4 && e.message.includes(TAG) && /apt-get install -y mmdebstrap/.test(e.hint ?? '') && /docker save/.test(e.hint ?? ''));
+  await assert.rejects(ensureBuilder({ logDir: scratchDir('d2d-b-') }, runner), (e: unknown) => e instanceof D2DError && e.exitCode === 4 && e.message.includes(TAG) && /apt-get install -y mmdebstrap/.test(e.hint ?? '') && /docker save/.test(e.hint ?? ''));
   assert.equal(calls.length, 1);
 });
 
 test('mmdebstrap fails for the builder: the stage and its log are named', async () => {
-  const logDir = mkdtempSync(join(tmpdir(), 'd2d-b-'));
+  const logDir = scratchDir('d2d-b-');
   const { runner } = recorder((argv) => (argv[0] === 'mmdebstrap' ? { fail: 'E: boom' } : { status: 1 }));
   await assert.rejects(ensureBuilder({ logDir }, runner), (e: unknown) => e instanceof StageError && e.stage === 'builder image' && e.logPath === join(logDir, 'builder.log') && /E: boom/.test(e.message));
 });

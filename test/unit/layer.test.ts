@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpioEntries, S_IFREG } from '../../src/cpio.js';
 import { filesInLayer, layerEntries, layerNeeds } from '../../src/stages/layer.js';
@@ -14,6 +13,7 @@ import { simulatedPackages } from '../../src/tools/mmdebstrap.js';
 import { StageError } from '../../src/errors.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { makePlan } from '../../src/plan/plan.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** A plan from a config given as an object (JSON is YAML), merged over the default like a user's file. */
 function planFrom(c: Record<string, unknown>): ReturnType<typeof makePlan> {
@@ -24,7 +24,7 @@ function planFrom(c: Record<string, unknown>): ReturnType<typeof makePlan> {
 const BASE = { paths: new Set(['etc', 'opt', 'usr', 'usr/bin']), passwd: 'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n', group: 'root:x:0:\nnogroup:x:65534:\n' };
 
 test('layer entries: missing parents first, modes and owners from the config, links kept as links', () => {
-  const src = mkdtempSync(join(tmpdir(), 'd2d-layer-'));
+  const src = scratchDir('d2d-layer-');
   mkdirSync(join(src, 'tree/sub'), { recursive: true });
   writeFileSync(join(src, 'tree/sub/run.sh'), '#!/bin/sh\necho hi\n');
   chmodSync(join(src, 'tree/sub/run.sh'), 0o755);

@@ -8,12 +8,12 @@ import { parseLdd } from '../../src/stages/stage1extras.js';
 import { archiveOrder, cpioOffsetAfter, keepPath, byteSort } from '../../src/stages/pack.js';
 import { initrdSegments, writePayloadStreams } from '../../src/stages/initrd.js';
 import { lockRoot } from '../../src/stages/overlay.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnoseApt } from '../../src/stages/rootfs.js';
 import { tailOf, shellQuote } from '../../src/tools/exec.js';
 import { StageError } from '../../src/errors.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('modprobe --show-depends output: files in load order, builtins noted', () => {
   const out = 'insmod /k/lib/modules/6.1/kernel/lib/libcrc32c.ko.xz \ninsmod /k/lib/modules/6.1/kernel/net/netfilter/nf_tables.ko.xz \nbuiltin crc32c\n';
@@ -57,7 +57,7 @@ test('initrd segments: stage 1 (compressed), then the payload streams in order a
 });
 
 test('payload streams: one file each, the same bytes in order; sizes that do not add up are refused', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-streams-'));
+  const dir = scratchDir('d2d-streams-');
   try {
     const payload = join(dir, 'rootfs.cpio.base.xz');
     writeFileSync(payload, Buffer.from('aaaaBBcccccc'));
@@ -86,7 +86,7 @@ test('cpio offset after n entries (newc headers, 4-byte padding)', () => {
   };
   const a = entry('usr', '');
   const b = entry('usr/bin/x', 'hello');
-  const f = join(mkdtempSync(join(tmpdir(), 'd2d-cpio-')), 'a.cpio');
+  const f = join(scratchDir('d2d-cpio-'), 'a.cpio');
   writeFileSync(f, Buffer.concat([a, b, entry('TRAILER!!!', '')]));
   assert.equal(cpioOffsetAfter(f, 0), 0);
   assert.equal(cpioOffsetAfter(f, 1), a.length);

@@ -2,11 +2,11 @@
 // image's root, and the rule that a package goes only when nothing that stays needs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { elfNeeds, scriptNeeds } from '../../src/elf.js';
 import { choosePackages, needCandidates, prune, resolveInRoot } from '../../src/stages/prune.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('ELF needs: the interpreter and DT_NEEDED libraries of a real program', () => {
   const n = elfNeeds(readFileSync('/bin/true'));
@@ -25,7 +25,7 @@ test('script needs: #! interpreter and its arguments', () => {
 
 /** A tiny root: merged /usr, a "perl" package, a "tool" package whose script needs perl, dpkg lists. */
 function fakeRoot(withPerlScript: boolean): string {
-  const root = mkdtempSync(join(tmpdir(), 'd2d-prune-'));
+  const root = scratchDir('d2d-prune-');
   const file = (rel: string, text: string, mode = 0o644): void => {
     mkdirSync(dirname(join(root, rel)), { recursive: true });
     writeFileSync(join(root, rel), text);

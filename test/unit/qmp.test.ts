@@ -2,12 +2,12 @@
 // on hand-made images, and the client against a fake QMP server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { colourShare, dominantColour, parsePpm, type Image } from '../../src/vm/ppm.js';
 import { Qmp } from '../../src/vm/qmp.js';
+import { scratchDir } from '../support/scratch.js';
 
 function ppm(header: string, w: number, h: number, px: (x: number, y: number) => [number, number, number]): Buffer {
   const data = Buffer.alloc(w * h * 3);
@@ -86,7 +86,7 @@ async function fakeQemu(path: string, reply: Reply): Promise<{ server: Server; g
 }
 
 test('Qmp: waits for the socket, negotiates, and handles split, joined and interleaved messages', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-qmp-test-'));
+  const dir = scratchDir('d2d-qmp-test-');
   const path = join(dir, 'qmp.sock');
   let server: Server | undefined;
   let q: Qmp | undefined;
@@ -149,7 +149,7 @@ test('Qmp: waits for the socket, negotiates, and handles split, joined and inter
 });
 
 test('Qmp: a missing socket or a server that goes away fails with a clear error', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-qmp-test-'));
+  const dir = scratchDir('d2d-qmp-test-');
   const path = join(dir, 'qmp.sock');
   let server: Server | undefined;
   try {

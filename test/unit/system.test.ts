@@ -1,14 +1,14 @@
 // Time zone, locale and keyboard: config checks, the packages they add, what the build looks up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { PRUNE_RULES, pruneRules } from '../../src/plan/prune.js';
 import { findKeymaps, supportedLine } from '../../src/stages/locale.js';
+import { scratchDir } from '../support/scratch.js';
 
 const o = { outDir: '/o', configHash: 'h', sourceDateEpoch: 0 };
 
@@ -52,7 +52,7 @@ test('supportedLine finds the exact locale, not a prefix', () => {
 });
 
 test('findKeymaps prefers the PC (i386) layouts and matches whole names', () => {
-  const d = mkdtempSync(join(tmpdir(), 'd2d-km-'));
+  const d = scratchDir('d2d-km-');
   for (const f of ['mac/all/mac-de.kmap.gz', 'i386/qwertz/de.kmap.gz', 'i386/qwertz/de-latin1.kmap.gz', 'atari/de.kmap.gz']) {
     mkdirSync(join(d, f, '..'), { recursive: true });
     writeFileSync(join(d, f), '');

@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tar } from '../../src/oci/tar.js';
 import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('tar output is read back by GNU tar with modes, links and contents', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-tar-'));
+  const dir = scratchDir('d2d-tar-');
   const long = 'a/' + 'x'.repeat(120) + '/f';
   const t = tar(
     [
@@ -35,7 +35,7 @@ test('docker-archive: manifest, config and layer digests agree; deterministic', 
   const b = busyboxImage(Buffer.from('fake busybox'), 'd2d-test/busybox:1', 0);
   assert.equal(a.imageId, b.imageId);
   assert.ok(a.tarball.equals(b.tarball));
-  const dir = mkdtempSync(join(tmpdir(), 'd2d-img-'));
+  const dir = scratchDir('d2d-img-');
   writeFileSync(join(dir, 'i.tar'), a.tarball);
   execFileSync('tar', ['-xf', join(dir, 'i.tar'), '-C', dir]);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { Config: string; RepoTags: string[]; Layers: string[] }[];

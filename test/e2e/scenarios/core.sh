@@ -19,6 +19,15 @@ ok "hostname $(hostname)"
 [ "$(readlink /proc/1/exe)" = /usr/bin/busybox ] || fail "PID 1 is $(readlink /proc/1/exe)"
 ok "PID 1 is busybox init"
 
+# busybox, xzdec, libc and ld.so are not in the payload: stage 1 copies its own
+# into the root (d2d/shared). They must arrive with their modes and owner.
+for f in /usr/bin/busybox /usr/bin/xzdec /usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
+	m=$(stat -c '%a %u:%g' "$f" 2>/dev/null) || fail "$f is missing"
+	[ "$m" = "755 0:0" ] || fail "$f: mode and owner $m, expected 755 0:0"
+done
+xzdec -V >/dev/null 2>&1 || fail "xzdec (copied from stage 1) does not run"
+ok "stage 1's busybox, xzdec, libc and ld.so are in the root (755 0:0)"
+
 # Stage 1 (1024 MiB here) has the memory to decode the payload's streams side by side.
 unpacked=$(grep 'stage 1: root file system unpacked' /var/log/d2d-boot.log)
 case $unpacked in

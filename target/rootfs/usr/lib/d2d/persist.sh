@@ -218,9 +218,29 @@ partition_named() {
 	sfdisk -d "$1" 2>/dev/null | sed -n "s/^\\([^ :]*\\) *:.*name=\"$2\".*/\\1/p" | head -n 1
 }
 
+# first_free DISK: the first 1 MiB-aligned sector (of 512 bytes) after DISK's
+# last partition and after the ISO 9660 volume a hybrid image starts with.
+# xorriso's last GPT partition ends up to 64 sectors before the volume does, so
+# sfdisk's own choice (the next 1 MiB boundary after the last partition) can fall
+# inside the image's last sectors, depending on its size.
+first_free() {
+	ff_end=$(sfdisk -d "$1" 2>/dev/null | sed -n 's/.*start= *\([0-9]*\), *size= *\([0-9]*\).*/\1 \2/p' |
+		awk 'BEGIN { e = 0 } { if ($1 + $2 > e) e = $1 + $2 } END { print e }')
+	# The primary volume descriptor (sector 16 of 2048 bytes): "CD001" at byte 1,
+	# the volume's size in 2048-byte blocks, little-endian, at byte 80.
+	if [ "$(dd if="$1" bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=1 count=5 2>/dev/null)" = CD001 ]; then
+		ff_iso=$(dd if="$1" bs=2048 skip=16 count=1 2>/dev/null | od -An -t u4 -j 80 -N 4 | tr -d ' ')
+		[ $((ff_iso * 4)) -gt "$ff_end" ] && ff_end=$((ff_iso * 4))
+	fi
+	# An empty table: the first MiB holds the tables themselves.
+	[ "$ff_end" -ge 2048 ] || ff_end=2048
+	echo $(((ff_end + 2047) / 2048 * 2048))
+}
+
 # append_partition DISK SIZE: a new partition named d2d-persist in the free
-# space after DISK's last partition; existing partitions are not touched. SIZE
-# is sfdisk's (e.g. 4G), empty for all the free space. Prints the new device.
+# space after DISK's last partition (and after the ISO image on it); existing
+# partitions are not touched. SIZE is sfdisk's (e.g. 4G), empty for all the
+# free space. Prints the new device.
 append_partition() {
 	# A hybrid ISO written to a stick keeps its backup GPT at the image's end:
 	# move it to the disk's end so the space after the image becomes usable.
@@ -228,9 +248,9 @@ append_partition() {
 		sfdisk -q --no-reread --no-tell-kernel --relocate gpt-bak-std "$1" >/dev/null 2>&1 ||
 			die "cannot move the backup GPT of $1 to its end"
 		ap_type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
-		ap_line="${2:+size=$2, }type=$ap_type, name=$PERSIST_LABEL"
+		ap_line="start=$(first_free "$1"), ${2:+size=$2, }type=$ap_type, name=$PERSIST_LABEL"
 	else
-		ap_line="${2:+size=$2, }type=83"
+		ap_line="start=$(first_free "$1"), ${2:+size=$2, }type=83"
 	fi
 	ap_before=$(last_partition "$1")
 	# --no-reread: the stick's other partitions are in use (we booted from it).
