@@ -19,7 +19,7 @@ import { build } from '../src/commands/build.js';
 import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { bootProfile, decompressSeconds, formatProfile, parseBootLog, type BootProfile } from '../src/vm/bootlog.js';
 import type { Manifest } from '../src/stages/manifest.js';
-import { floorInitrd } from './floor.js';
+import { benchBoot, floorInitrd, until } from './floor.js';
 
 const args = process.argv.slice(2);
 const value = (n: string): string | undefined => {
@@ -30,43 +30,24 @@ const value = (n: string): string | undefined => {
 type Spec = Parameters<typeof Machine.start>[0];
 const FAIL = /d2d: FATAL|Kernel panic|Out of memory/;
 
-/** Boot until `pattern`; the console's timed lines, power-on time, and the machine (still running). */
-async function boot(spec: Spec, pattern: RegExp, timeoutS: number): Promise<{ m: Machine; powerOn: number; seconds: number }> {
-  const powerOn = Date.now();
-  const m = Machine.start(spec);
-  try {
-    await Promise.race([
-      m.console.waitFor(pattern, timeoutS * 1000),
-      m.console.waitFor(FAIL, timeoutS * 1000).then(() => Promise.reject(new Error(`boot failed:\n${m.console.lastLines(15)}`))),
-    ]);
-  } catch (e) {
-    m.kill();
-    throw e;
-  }
-  return { m, powerOn, seconds: (Date.now() - powerOn) / 1000 };
-}
-
-/** Once more after a failure: a rare guest kernel oops under multi-threaded TCG is seen here (docs/harness.md). */
-async function retried<T>(what: string, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    console.error(`  (${what}: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}; booting once more)`);
-    return f();
-  }
+/** Power-on to `pattern`, in seconds, and what `more` reads from the machine then (it is killed after). */
+function boot<T>(spec: Spec, pattern: RegExp, timeoutS: number, more: (m: Machine) => T | Promise<T>): Promise<{ seconds: number; more: T }> {
+  return benchBoot(spec, async (m, powerOn) => {
+    await until(m, pattern, timeoutS, FAIL);
+    const seconds = (Date.now() - powerOn) / 1000;
+    return { seconds, more: await more(m) };
+  });
 }
 
 /** Boot the image to Docker ready, read its boot log, and make the profile. */
 async function profile(spec: Spec, decompressS: number | undefined): Promise<{ p?: BootProfile; log: string }> {
-  const { m, powerOn } = await boot(spec, /d2d: docker: ready/, 600);
-  try {
+  return benchBoot(spec, async (m, powerOn) => {
+    await until(m, /d2d: docker: ready/, 600, FAIL);
     const agent = await m.agent();
     await agent.waitForShell(120000);
     const r = await agent.exec('cat /var/log/d2d-boot.log', 60000);
     return { p: bootProfile({ powerOn, console: m.console, log: parseBootLog(r.output), decompressS }), log: r.output };
-  } finally {
-    m.kill();
-  }
+  });
 }
 
 async function main(): Promise<void> {
@@ -93,14 +74,11 @@ async function profileAll(tmp: string): Promise<void> {
   console.log(`  image        ${iso} (kernel ${manifest.kernel.version}, root fs ${manifest.rootfs.compression}, ${(manifest.rootfs.compressedBytes / 1e6).toFixed(1)} MB)`);
   console.log(`  accelerator  ${accel}, 2 vCPUs, 1024 MiB`);
 
-  const floor = await retried('floor', () => boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: cmdline } }, /d2d-floor-ready/, 300));
-  floor.m.kill();
+  const floor = await boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: cmdline } }, /d2d-floor-ready/, 300, () => undefined);
   // The least of three probes: other load only ever adds to it.
   const probes: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const probe = await retried('probe', () => boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: 'console=ttyS0,115200 earlyprintk=serial,ttyS0,115200' } }, /d2d-floor-ready/, 300));
-    const d = decompressSeconds(probe.m.console);
-    probe.m.kill();
+    const d = (await boot({ ...base, boot: { kind: 'kernel', kernel, initrd: floorCpio, append: 'console=ttyS0,115200 earlyprintk=serial,ttyS0,115200' } }, /d2d-floor-ready/, 300, (m) => decompressSeconds(m.console))).more;
     if (d !== undefined) probes.push(d);
   }
   const decompressS = probes.length ? Math.min(...probes) : undefined;
@@ -114,7 +92,7 @@ async function profileAll(tmp: string): Promise<void> {
   for (const [name, spec] of runs) {
     console.log('');
     try {
-      const r = await retried(name, () => profile(spec, decompressS));
+      const r = await profile(spec, decompressS);
       if (!r.p) {
         console.log(`${name}: no console line carried the guest's uptime; boot log:\n${r.log}`);
         continue;

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/commands/build.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { Machine, chooseAccel } from '../src/vm/machine.js';
+import { benchBoot } from './floor.js';
+import { chooseAccel } from '../src/vm/machine.js';
 import { colourShare, parsePpm, type Rgb } from '../src/vm/ppm.js';
 import type { Manifest } from '../src/stages/manifest.js';
 
@@ -28,35 +29,36 @@ interface Boot {
   firstFrame?: number;
 }
 
-async function boot(iso: string, accel: 'kvm' | 'tcg', tmp: string, frame: boolean): Promise<Boot> {
-  const m = Machine.start(
-    { accel, tcgThreads: 'multi', memoryMiB: 3072, cpus: 2, firmware: 'bios', serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, boot: { kind: 'cdrom', image: iso } },
-    { qmp: true },
-  );
-  const t0 = Date.now();
-  const out: Boot = {};
-  const ready = m.console.waitFor(/d2d: docker: ready/, 900000).then(() => (out.dockerReady = (Date.now() - t0) / 1000), () => undefined);
-  try {
-    if (frame) {
-      const ppm = join(tmp, 'frame.ppm');
-      while (Date.now() - t0 < 900000) {
-        await new Promise((r) => setTimeout(r, 1000));
-        try {
-          await m.screendump(ppm);
-        } catch {
-          continue; // QMP not up yet
-        }
-        if (colourShare(parsePpm(readFileSync(ppm)), RED, 24) > 0.9) {
-          out.firstFrame = (Date.now() - t0) / 1000;
-          break;
+function boot(iso: string, accel: 'kvm' | 'tcg', tmp: string, frame: boolean): Promise<Boot> {
+  const spec = { accel, tcgThreads: 'multi' as const, memoryMiB: 3072, cpus: 2, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true, boot: { kind: 'cdrom' as const, image: iso } };
+  return benchBoot(
+    spec,
+    async (m, t0) => {
+      const out: Boot = {};
+      const ready = m.console.waitFor(/d2d: docker: ready/, 900000).then(
+        () => (out.dockerReady = (Date.now() - t0) / 1000),
+        () => undefined,
+      );
+      if (frame) {
+        const ppm = join(tmp, 'frame.ppm');
+        while (Date.now() - t0 < 900000) {
+          await new Promise((r) => setTimeout(r, 1000));
+          try {
+            await m.screendump(ppm);
+          } catch {
+            continue; // QMP not up yet
+          }
+          if (colourShare(parsePpm(readFileSync(ppm)), RED, 24) > 0.9) {
+            out.firstFrame = (Date.now() - t0) / 1000;
+            break;
+          }
         }
       }
-    }
-    await ready;
-    return out;
-  } finally {
-    m.kill();
-  }
+      await ready;
+      return out;
+    },
+    { qmp: true },
+  );
 }
 
 async function main(): Promise<void> {

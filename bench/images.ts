@@ -13,6 +13,7 @@ import { build } from '../src/commands/build.js';
 import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { imageBoot } from '../src/vm/options.js';
 import { msgImage, startRegistry } from '../test/support/images.js';
+import { benchBoot } from './floor.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 1) || 1;
 const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
@@ -28,23 +29,19 @@ function freePort(): Promise<number> {
 }
 
 /** Seconds from power-on to each pattern (in order), or undefined for those never seen. */
-async function bootTimes(spec: Parameters<typeof Machine.start>[0], patterns: RegExp[], timeoutS: number): Promise<(number | undefined)[]> {
-  const m = Machine.start(spec);
-  const t0 = Date.now();
-  const out: (number | undefined)[] = [];
-  try {
+function bootTimes(spec: Parameters<typeof Machine.start>[0], patterns: RegExp[], timeoutS: number): Promise<(number | undefined)[]> {
+  return benchBoot(spec, async (m, powerOn) => {
+    const out: (number | undefined)[] = [];
     for (const p of patterns) {
       try {
         await m.console.waitFor(p, timeoutS * 1000);
-        out.push((Date.now() - t0) / 1000);
+        out.push((Date.now() - powerOn) / 1000);
       } catch {
         out.push(undefined);
       }
     }
-  } finally {
-    m.kill();
-  }
-  return out;
+    return out;
+  });
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,7 @@ import { preflight } from '../stages/preflight.js';
 import { run, shellQuote } from '../tools/exec.js';
 import { TARGET_DIR } from '../paths.js';
 import { chooseAccel, Machine } from '../vm/machine.js';
+import { bootWithRetry, GuestCrashed } from '../vm/crash.js';
 import { confirmTyped, newPassphrase } from '../tty.js';
 import { log } from '../log.js';
 
@@ -110,25 +111,31 @@ export async function install(image: string, o: InstallOptions): Promise<number>
     const accel = await chooseAccel(o.accel ?? 'auto', join(tmp, 'vmlinuz'));
     const consoleLog = o.consoleLog ? createWriteStream(o.consoleLog) : undefined;
     log.info(`booting ${name} in QEMU (${accel}) to run its installer`);
-    const m = Machine.start(
-      {
-        accel,
-        memoryMiB: Number(o.memory ?? 1024),
-        cpus: 2,
-        firmware: 'bios',
-        boot: { kind: 'kernel', kernel: join(tmp, 'vmlinuz'), initrd: join(tmp, 'initrd.img'), append: 'console=ttyS0,115200 quiet d2d.persist=off' },
-        disks: [
-          { file: image, readonly: true },
-          { file: o.disk, serial: 'd2d-target' },
-        ],
-        serial: 'stdio',
-        display: 'none',
-        network: { restrict: true },
-        noReboot: true,
-      },
-      { tee: (s) => consoleLog?.write(s) },
-    );
-    try {
+    // The installer VM goes through the harness's crash-aware boot: a guest kernel crash under TCG before the
+    // installer has written anything gets one more boot; after that, the disk may be half written.
+    let writing = false;
+    const boot = (attempt: number): Machine => {
+      consoleLog?.write(`\n===== installer boot ${attempt} =====\n`);
+      return Machine.start(
+        {
+          accel,
+          memoryMiB: Number(o.memory ?? 1024),
+          cpus: 2,
+          firmware: 'bios',
+          boot: { kind: 'kernel', kernel: join(tmp, 'vmlinuz'), initrd: join(tmp, 'initrd.img'), append: 'console=ttyS0,115200 quiet d2d.persist=off' },
+          disks: [
+            { file: image, readonly: true },
+            { file: o.disk!, serial: 'd2d-target' },
+          ],
+          serial: 'stdio',
+          display: 'none',
+          network: { restrict: true },
+          noReboot: true,
+        },
+        { tee: (s) => consoleLog?.write(s) },
+      );
+    };
+    const installIn = async (m: Machine): Promise<number> => {
       const agent = await m.agent();
       await agent.waitForShell(accel === 'kvm' ? 120000 : 600000);
       const dev = await agent.exec(`for b in /sys/block/vd*; do [ "$(cat "$b/serial" 2>/dev/null)" = d2d-target ] && echo "/dev/\${b##*/}"; done`, 30000);
@@ -144,14 +151,20 @@ export async function install(image: string, o: InstallOptions): Promise<number>
       if (o.recoveryKey) args.push('--recovery-key');
       if (o.espSize) args.push('--esp-size', o.espSize);
       if (o.persistSize) args.push('--persist-size', o.persistSize);
+      writing = true;
       const r = await agent.exec(`d2d-install ${shellQuote(args)} 2>&1; s=$?; rm -f /run/d2d-install.pass; sync; (exit $s)`, 30 * 60000);
       process.stdout.write(r.output.replace(/\r/g, '') + '\n');
       await m.shutdown(120000);
       if (r.status !== 0) throw new D2DError('E_INSTALL', `the installer failed (exit ${r.status}); ${o.disk} may be half written`, { hint: 'its messages are above' });
       log.ok(`installed ${name} on ${o.disk}: boots with BIOS and UEFI${upgrade ? ' (previous build kept as the fallback entry)' : ''}`);
       return 0;
+    };
+    try {
+      return await bootWithRetry(boot, (m) => m, installIn, { note: (why) => log.warn(`${why} (nothing was written yet)`), mayRetry: () => !writing });
+    } catch (e) {
+      if (e instanceof GuestCrashed) throw new D2DError('E_INSTALL', `${e.message.replace(/^the guest/, "the installer VM's")}${writing ? `; ${o.disk} may be half written` : ''}`, { hint: 'run the install again; see --console-log' });
+      throw e;
     } finally {
-      m.kill();
       consoleLog?.end();
     }
   } finally {

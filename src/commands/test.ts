@@ -3,13 +3,14 @@
 // off cleanly. Exit 0 only if everything passed. TCG runs single-threaded unless
 // --tcg-threads multi (see VmSpec.tcgThreads: multi-threaded TCG crashes Linux
 // guests now and then). One retry of a boot whose guest kernel crashed anyway,
-// whether before or after Docker was ready, logged as such; a failed check is
-// never retried.
+// whether before or after Docker was ready, logged as such (src/vm/crash.ts, the
+// boot every test and bench goes through); a failed check is never retried.
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preflight } from '../stages/preflight.js';
 import { Machine, chooseAccel } from '../vm/machine.js';
+import { bootWithRetry, crashIn, crashWatch, GuestCrashed, GUEST_CRASH } from '../vm/crash.js';
 import { makeTestDisk } from '../vm/testdisk.js';
 import { runChecks, runScenario, type CheckResult } from '../vm/checks.js';
 import { baseSpec, imageBoot, type VmCliOptions } from '../vm/options.js';
@@ -45,40 +46,11 @@ export function cmdlineFor(image: string): string {
   return 'console=tty0 console=ttyS0,115200 quiet';
 }
 
-/**
- * A guest kernel that died: worth one retry, as it need not be the image's fault. (Seen, only under
- * multi-threaded TCG: "Oops: int3" in __alloc_pages when the first container's memory cgroup flipped a
- * static key: the kernel patches its own code at run time, and another vCPU kept running the breakpoint
- * of the half-patched instruction. Single-threaded TCG, the test harness's default, does not do that:
- * see VmSpec.tcgThreads.)
- */
-export const GUEST_CRASH = /Kernel panic|BUG: |Oops: |general protection fault/;
 const BOOT_FAILURE = new RegExp(`${GUEST_CRASH.source}|d2d: FATAL`);
 
-class GuestCrashed extends Error {}
-
-/**
- * Settles only if the guest kernel dies (rejecting with the crash line), so it can be raced against each
- * step and a crash fails fast instead of waiting out timeouts. The watch itself fails when the VM stops (as
- * it does at a clean poweroff): that is no crash, so it then never settles, instead of beating the
- * shutdown to the race with an error.
- */
-export function crashWatch(m: Machine): Promise<never> {
-  const crashed = m.console.waitFor(GUEST_CRASH, 24 * 3600 * 1000).then(
-    (x) => {
-      throw new GuestCrashed(`the guest kernel crashed: ${x[0]}`);
-    },
-    () => new Promise<never>(() => undefined),
-  );
-  crashed.catch(() => undefined);
-  return crashed;
-}
-
-async function bootOnce(image: string, o: TestOptions, disk: string, consoleLog: NodeJS.WritableStream | undefined, attempt: number): Promise<TestReport & { retry: boolean }> {
-  const accel = await chooseAccel(o.accel ?? 'auto', image);
-  const timeoutS = Number(o.timeout ?? 420);
+function startMachine(image: string, o: TestOptions, disk: string, accel: 'kvm' | 'tcg', consoleLog: NodeJS.WritableStream | undefined, attempt: number): Machine {
   consoleLog?.write(`\n===== boot attempt ${attempt} (${accel}) =====\n`);
-  const m = Machine.start(
+  return Machine.start(
     {
       // Single-threaded TCG: a verdict must not depend on QEMU's race (see VmSpec.tcgThreads).
       ...baseSpec(o, accel, 'single'),
@@ -91,11 +63,27 @@ async function bootOnce(image: string, o: TestOptions, disk: string, consoleLog:
     },
     { tee: (s) => consoleLog?.write(s), agentTee: (s) => consoleLog?.write(s.replace(/^/gm, '[agent] ')) },
   );
+}
+
+/**
+ * One boot and its checks, as a report. A guest kernel crash is thrown (GuestCrashed) for bootWithRetry to
+ * boot once more; the report so far is left in `partial`, for when no retry is left.
+ */
+async function bootOnce(m: Machine, image: string, o: TestOptions, accel: 'kvm' | 'tcg', partial: { report?: TestReport }): Promise<TestReport> {
+  const timeoutS = Number(o.timeout ?? 420);
   const t0 = Date.now();
   const results: CheckResult[] = [];
   // Raced against every step after Docker is ready.
   const crashed = crashWatch(m);
   const unlessCrashed = <T>(p: Promise<T>): Promise<T> => Promise.race([p, crashed]);
+  const failed = (r: TestReport, e: unknown): TestReport => {
+    log.error(`${(e as Error).message}\n--- last console lines ---\n${m.console.lastLines(30)}\n---`);
+    partial.report = r;
+    // A dead guest kernel is not the image's verdict: bootWithRetry boots once more if it may.
+    const crash = crashIn(m.console.transcript);
+    if (crash) throw new GuestCrashed(crash);
+    return r;
+  };
   try {
     log.info(`booting ${image} (${o.firmware ?? 'bios'}, ${o.bootFrom ?? 'cdrom'}, ${accel}, ${o.memory ?? 1024} MiB)`);
     try {
@@ -106,9 +94,7 @@ async function bootOnce(image: string, o: TestOptions, disk: string, consoleLog:
         }),
       ]);
     } catch (e) {
-      const retry = !/d2d: FATAL/.test(m.console.transcript);
-      log.error(`${(e as Error).message}\n--- last console lines ---\n${m.console.lastLines(30)}\n---`);
-      return { ok: false, accel, results: [{ name: 'boot', ok: false, detail: (e as Error).message }], retry };
+      return failed({ ok: false, accel, results: [{ name: 'boot', ok: false, detail: (e as Error).message }] }, e);
     }
     const readySeconds = (Date.now() - t0) / 1000;
     log.ok(`docker ready ${readySeconds.toFixed(1)} s after power-on`);
@@ -134,16 +120,11 @@ async function bootOnce(image: string, o: TestOptions, disk: string, consoleLog:
     const r = { name: 'clean shutdown', ok: clean && said, detail: clean ? (said ? 'engine stopped, powered off' : 'powered off without the shutdown script') : 'guest did not power off' };
     report(r);
     results.push(r);
-    return { ok: results.every((x) => x.ok), accel, readySeconds, results, retry: false };
+    return { ok: results.every((x) => x.ok), accel, readySeconds, results };
   } catch (e) {
-    log.error(`${(e as Error).message}\n--- last console lines ---\n${m.console.lastLines(30)}\n---`);
-    results.push({ name: e instanceof GuestCrashed ? 'guest' : 'harness', ok: false, detail: (e as Error).message });
-    return { ok: false, accel, results, retry: e instanceof GuestCrashed };
-  } finally {
-    // Wait until QEMU is gone: a retry binds the same forwarded host ports, which the killed
-    // process holds until it has exited ("Could not set up host forwarding rule").
-    m.kill();
-    await m.exited;
+    if (e instanceof GuestCrashed) partial.report = { ok: false, accel, results: [...results, { name: 'guest', ok: false, detail: e.message }] };
+    if (e instanceof GuestCrashed) throw e;
+    return failed({ ok: false, accel, results: [...results, { name: 'harness', ok: false, detail: (e as Error).message }] }, e);
   }
 }
 
@@ -159,15 +140,23 @@ export async function testImageReport(image: string, o: TestOptions): Promise<Te
   try {
     const disk = join(tmp, 'test.iso');
     await makeTestDisk(disk, { scenario: o.scenario, files: o.files });
-    const attempts = 1 + (o.retries ?? 1);
-    let last: TestReport | undefined;
-    for (let i = 1; i <= attempts; i++) {
-      const r = await bootOnce(image, o, disk, consoleLog, i);
-      last = r;
-      if (r.ok || !r.retry || i === attempts) break;
-      log.warn(`boot attempt ${i} failed: ${r.results[0]?.name === 'boot' ? 'never reached Docker' : 'the guest kernel crashed'}; retrying once (see the console log)`);
+    const accel = await chooseAccel(o.accel ?? 'auto', image);
+    const partial: { report?: TestReport } = {};
+    try {
+      return await bootWithRetry(
+        (attempt) => {
+          partial.report = undefined;
+          return startMachine(image, o, disk, accel, consoleLog, attempt);
+        },
+        (m) => m,
+        (m) => bootOnce(m, image, o, accel, partial),
+        { retries: o.retries ?? 1, note: (why) => log.warn(`${why} (see the console log)`) },
+      );
+    } catch (e) {
+      // A crash on the last boot allowed: the report says so, with the checks that ran before it.
+      if (e instanceof GuestCrashed) return partial.report ?? { ok: false, accel, results: [{ name: 'guest', ok: false, detail: e.message }] };
+      throw e;
     }
-    return last!;
   } finally {
     consoleLog?.end();
     rmSync(tmp, { recursive: true, force: true });

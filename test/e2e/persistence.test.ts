@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { makeTestDisk, TEST_IMAGE_TAG, TEST_LABEL } from '../../src/vm/testdisk.js';
 import { TARGET_DIR } from '../../src/paths.js';
 import { cli, e2eDir, SKIP } from './helpers.js';
-import { Session } from '../support/vmsession.js';
+import { Session, withSession } from '../support/vmsession.js';
 
 const OUT = e2eDir('persistence');
 const LOG = join(OUT, 'console.log');
@@ -76,8 +76,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     const spec = { boot: { kind: 'usb' as const, image: stick, writable: true }, firmware: 'bios' as const, disks: [{ file: TESTDISK, readonly: true }] };
 
     // Boot 1: no volume yet. Create one from the serial console, as a person would.
-    let s = Session.start(spec, LOG, 'stick 1: create');
-    try {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 1: create'), async (s) => {
       await s.waitFor(/d2d: persistence: none/);
       await s.shell();
       s.keys('\nd2d-persist create --recovery-key\n');
@@ -94,9 +93,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       // The recovery key opens it too (a second key slot).
       await s.sh(`printf '%s' '${rk}' | cryptsetup open --test-passphrase --key-file - "$(blkid -L d2d-persist)"`);
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [stick] });
     // The stick's image part is untouched: the ISO 9660 file system, byte for byte.
     const stickHead = Buffer.alloc(isoBytes.length);
     const fd = openSync(stick, 'r');
@@ -106,8 +103,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     assert.ok(stickHead.subarray(32768, volBlocks * 2048).equals(isoBytes.subarray(32768, volBlocks * 2048)), 'the ISO file system on the stick is unchanged');
 
     // Boot 2: three wrong passphrases, then the right one. Load and run a container, write files.
-    s = Session.start(spec, LOG, 'stick 2: unlock, fill');
-    try {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 2: unlock, fill'), async (s) => {
       const said = await unlock(s, ['wrong one', 'wrong two', 'wrong three']);
       assert.match(said, /persistence: first use of \/dev\/\S+: making its file system/);
       await s.sh(waitDocker, 400000);
@@ -121,13 +117,10 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       assert.match(st, /settings\s+\/root\s+persisted/);
       assert.match(st, /key slots in use: 2/);
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [stick] });
 
     // Boot 3: everything is there. Then ask for a settings reset.
-    s = Session.start(spec, LOG, 'stick 3: all there; reset settings');
-    try {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 3: all there; reset settings'), async (s) => {
       assert.match(await unlock(s), /persistence: file system check: clean/);
       await s.sh(waitDocker, 400000);
       assert.equal((await s.sh('cat /root/r.txt /home/h.txt /data/d.txt /etc/docker/d2d-test-setting')).trim(), 'root-file\nhome-file\ndata-file\na-setting');
@@ -136,27 +129,21 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       assert.match(await s.sh(`docker run --rm -v keepvol:/v ${TEST_IMAGE_TAG} cat /v/x`, 300000), /in-a-volume/);
       assert.match(await s.sh('d2d-persist reset-settings --yes'), /reset at the next boot/);
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [stick] });
 
     // Boot 4: the settings are gone, the Docker data and files stay.
-    s = Session.start(spec, LOG, 'stick 4: settings reset');
-    try {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 4: settings reset'), async (s) => {
       assert.match(await unlock(s), /persistence: settings reset to the factory defaults/);
       await s.sh('test ! -e /root/r.txt && test ! -e /etc/docker/d2d-test-setting && test -f /etc/docker/daemon.json');
       assert.equal((await s.sh('cat /home/h.txt /data/d.txt')).trim(), 'home-file\ndata-file');
       await s.sh(waitDocker, 400000);
       await s.sh(`docker image inspect ${TEST_IMAGE_TAG} >/dev/null`);
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [stick] });
 
     // Boot 5: the boot menu's "restore factory defaults", ERASE. No passphrase asked.
-    s = Session.start(spec, LOG, 'stick 5: erase from the boot menu');
     let part = '';
-    try {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 5: erase from the boot menu'), async (s) => {
       await s.waitFor(/restore factory defaults/, 300000);
       // default, verbose, without persistence, restore factory defaults
       s.keys('\x1b[B');
@@ -171,9 +158,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       const r = await s.try(`cryptsetup isLuks ${part}`);
       assert.notEqual(r.status, 0, 'no LUKS header on the partition (guest)');
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [stick] });
     // From the host: no LUKS header, nothing blkid recognises, the header area is zeros.
     const pt = JSON.parse(execFileSync('sfdisk', ['--json', stick], { encoding: 'utf8' })) as { partitiontable: { sectorsize?: number; partitions: { start: number; name?: string }[] } };
     const p = pt.partitiontable.partitions.find((x) => x.name === 'd2d-persist');
@@ -216,8 +201,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       `(i=1; while [ $i -le ${n} ]; do f=/data/pc/r${round}-$i; [ "$(yes "r${round}-i$i" | head -c 65536 | sha256sum)" = "$(sha256sum <"$f")" ] || { echo "BAD $f"; exit 1; }; i=$((i+1)); done; echo verified ${n})`;
     let synced = 0;
     for (let round = 0; round <= 5; round++) {
-      const s = Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, `power cut: round ${round}`);
-      try {
+      await withSession(LOG, () => Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, `power cut: round ${round}`), async (s) => {
         const said = await unlock(s);
         if (round > 0) {
           const fsck = /persistence: file system check: (clean|repaired \(e2fsck exit \d\))/.exec(said)?.[1] ?? `no check reported:\n${said}`;
@@ -226,21 +210,18 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
         }
         if (round === 5) {
           await s.off();
-          break;
+          return;
         }
         await s.sh(writer(round));
         await s.waitFor(new RegExp(`D2D-SYNCED ${round} 12\\b`), 300000);
         await s.pullPlug();
         const seen = [...s.m.console.transcript.matchAll(new RegExp(`D2D-SYNCED ${round} (\\d+)`, 'g'))].map((x) => Number(x[1]));
         synced = Math.max(...seen);
-      } finally {
-        await s.pullPlug();
-      }
+      }, { disks: [disk] });
     }
     // Last: an empty passphrase boots the factory-fresh system; then a full, read-only check of the
     // file system after the cuts, with the volume opened by hand.
-    const s = Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, 'power cut: without persistence, full check');
-    try {
+    await withSession(LOG, () => Session.start({ boot: { ...kernel, append }, firmware: 'bios', disks: [{ file: disk }] }, LOG, 'power cut: without persistence, full check'), async (s) => {
       await s.answer(/Passphrase for \/dev\/\S+ \(empty: boot without persistence\): /, '');
       await s.waitFor(/persistence: continuing without persistence/);
       // (Not `mountpoint /var/lib/docker`: dockerd bind-mounts its root onto itself to set its propagation.)
@@ -249,9 +230,7 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       const r = await s.try('e2fsck -f -n /dev/mapper/pc', 300000);
       assert.equal(r.status, 0, `e2fsck -f -n after 5 power cuts:\n${r.output}`);
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [disk] });
   });
 
   test('install to a disk image: BIOS boot with persistence; upgrade to a newer build, UEFI boots it; the fallback entry boots the old one', { timeout: 60 * 60000 }, async () => {
@@ -273,15 +252,12 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     assert.deepEqual(names, ['d2d-esp', 'd2d-bios', 'd2d-persist']);
 
     const boot = (firmware: 'bios' | 'uefi', title: string): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title);
-    let s = boot('bios', 'install: BIOS, first boot');
-    try {
+    await withSession(LOG, () => boot('bios', 'install: BIOS, first boot'), async (s) => {
       await unlock(s);
       assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1');
       await s.sh('echo installed-data > /data/inst.txt && sync');
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [disk] });
 
     r = await cli(['install', NEW, '--disk', disk, '--console-log', join(OUT, 'install2.log')]);
     assert.equal(r.status, 0, r.stderr);
@@ -289,18 +265,14 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
     assert.match(readFileSync(join(OUT, 'install2.log'), 'utf8'), /persistence: off for this boot \(d2d\.persist=off\)/);
     assert.match(r.stdout, /Upgrading the install on \/dev\/vd[a-z]: [0-9a-f]+ -> [0-9a-f]+; the current build stays as a fallback entry/);
 
-    s = boot('uefi', 'install: UEFI, upgraded');
-    try {
+    await withSession(LOG, () => boot('uefi', 'install: UEFI, upgraded'), async (s) => {
       await unlock(s);
       assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '2', 'the newer build boots by default');
       assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data', 'persistence survived the upgrade');
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [disk] });
 
-    s = boot('bios', 'install: BIOS, fallback entry');
-    try {
+    await withSession(LOG, () => boot('bios', 'install: BIOS, fallback entry'), async (s) => {
       await s.waitFor(/previous build/, 300000);
       // The newer build's four entries come first; the fifth is the previous build's default.
       for (let i = 0; i < 4; i++) {
@@ -312,8 +284,6 @@ describe('encrypted persistence, install, factory reset', { skip: SKIP }, () => 
       assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1', 'the fallback entry boots the older build');
       assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data');
       await s.off();
-    } finally {
-      await s.pullPlug();
-    }
+    }, { disks: [disk] });
   });
 });
