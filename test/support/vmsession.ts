@@ -48,8 +48,8 @@ export class Session {
   /** Wait for a prompt, then type `text` and Enter on the serial console. */
   async answer(prompt: RegExp, text: string, timeoutMs = 300000): Promise<void> {
     await this.waitFor(prompt, timeoutMs);
-    // Let the reader reach its read() after printing the prompt.
-    await new Promise((r) => setTimeout(r, 500));
+    // No pause: the guest's prompts (persist.sh, persist-boot) turn echo off before they print, and the serial
+    // tty keeps what is typed until the read() that follows the prompt takes it.
     this.send(`${text}\n`);
   }
 

@@ -57,9 +57,10 @@ passphrase_problem() {
 }
 
 # read_secret PROMPT: read one line from the terminal without echo.
+# Echo goes off before the prompt shows: what is typed as soon as it shows is not echoed either.
 read_secret() {
-	printf '%s' "$1" >/dev/tty
 	stty -echo </dev/tty 2>/dev/null
+	printf '%s' "$1" >/dev/tty
 	rs_line=
 	IFS= read -r rs_line </dev/tty || :
 	stty echo </dev/tty 2>/dev/null
