@@ -110,6 +110,12 @@ export class SerialConsole {
       });
       this.waiters.push(w);
       this.check();
+      // Asked after the VM stopped: what was printed is all there will be (and no timer may keep the process up).
+      if (this.closed && this.waiters.includes(w)) {
+        clearTimeout(t);
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`the VM stopped while waiting for ${re}`));
+      }
     });
   }
 

@@ -1,8 +1,8 @@
-// A node:test reporter that prints, at the end of a run, how long each test file took (the sum of its
-// top-level tests and suites, hooks included: node --test runs a file's top-level tests one after
-// another) and how many of its tests failed, slowest first. `npm test` uses it beside the TAP reporter,
-// so every run, CI's included, ends with the figures that show where the suite's time goes.
-import { relative } from 'node:path';
+// How long each test file took (the sum of its top-level tests and suites, hooks included: a file's
+// top-level tests run one after another) and how many of them failed, slowest first. test/runner.ts
+// (`npm test`) prints it at the end of every run, CI's included; as a node:test reporter
+// (`--test-reporter=./dist/test/reporters/durations.js`) it does the same for `node --test`.
+import { isAbsolute, relative } from 'node:path';
 
 interface TestEvent {
   type: string;
@@ -14,11 +14,16 @@ interface FileTime {
   failed: number;
 }
 
+/** Files under a second are summed in one line: the unit tests, mostly. */
 export function formatDurations(files: Map<string, FileTime>, wallMs: number, cwd = process.cwd()): string {
-  const rows = [...files].sort((a, b) => b[1].ms - a[1].ms);
-  const width = Math.max(4, ...rows.map(([f]) => relative(cwd, f).length));
+  const all = [...files].sort((a, b) => b[1].ms - a[1].ms);
+  const quick = all.filter(([, t]) => t.ms < 1000 && !t.failed);
+  const rows = all.filter((r) => !quick.includes(r));
+  if (quick.length) rows.push([`${quick.length} more files, under a second each`, { ms: quick.reduce((s, [, t]) => s + t.ms, 0), failed: 0 }]);
+  const name = (f: string): string => (isAbsolute(f) ? relative(cwd, f) : f);
+  const width = Math.max(4, ...rows.map(([f]) => name(f).length));
   const secs = (ms: number): string => (ms / 1000).toFixed(1).padStart(7);
-  const lines = rows.map(([f, t]) => `# ${relative(cwd, f).padEnd(width)} ${secs(t.ms)} s${t.failed ? `  (${t.failed} failed)` : ''}`);
+  const lines = rows.map(([f, t]) => `# ${name(f).padEnd(width)} ${secs(t.ms)} s${t.failed ? `  (${t.failed} failed)` : ''}`);
   return ['# test file durations (slowest first)', ...lines, `# ${'wall'.padEnd(width)} ${secs(wallMs)} s`].join('\n') + '\n';
 }
 

@@ -43,3 +43,15 @@ test('a guest that goes away fails the wait instead of hanging', async () => {
   sh.kill();
   await assert.rejects(w, /stopped/);
 });
+
+test('waitFor after the VM stopped: what it printed still matches; anything else fails at once, holding no timer', async () => {
+  const { PassThrough } = await import('node:stream');
+  const out = new PassThrough();
+  const c = new SerialConsole(out, new PassThrough());
+  out.end('d2d: docker: ready\n');
+  await new Promise((r) => out.on('close', r));
+  assert.equal((await c.waitFor(/docker: ready/, 60000))[0], 'docker: ready');
+  const t0 = Date.now();
+  await assert.rejects(c.waitFor(/never printed/, 60000), /the VM stopped while waiting/);
+  assert.ok(Date.now() - t0 < 1000, 'rejected at once, not at the timeout');
+});
