@@ -10,7 +10,7 @@ import { run } from 'node:test';
 import { tap } from 'node:test/reporters';
 import { PassThrough } from 'node:stream';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { formatDurations } from './reporters/durations.js';
+import { countFileTime, formatDurations, type FileTime, type TestEvent } from './reporters/durations.js';
 import { orderFiles, testFiles } from './support/order.js';
 
 async function main(): Promise<void> {
@@ -18,18 +18,13 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const files = orderFiles(only.length ? only.map((f) => resolve(f)) : testFiles(root), root);
   const t0 = Date.now();
-  const times = new Map<string, { ms: number; failed: number }>();
+  const times = new Map<string, FileTime>();
   let failed = 0;
   const events = new PassThrough({ objectMode: true });
   const stream = run({ files, concurrency: 2 });
-  stream.on('data', (ev: { type: string; data: { nesting?: number; file?: string; details?: { duration_ms?: number } } }) => {
+  stream.on('data', (ev: TestEvent) => {
     if (ev.type === 'test:fail') failed++;
-    if ((ev.type === 'test:pass' || ev.type === 'test:fail') && ev.data.nesting === 0 && ev.data.file) {
-      const t = times.get(ev.data.file) ?? { ms: 0, failed: 0 };
-      t.ms += ev.data.details?.duration_ms ?? 0;
-      if (ev.type === 'test:fail') t.failed++;
-      times.set(ev.data.file, t);
-    }
+    countFileTime(times, ev);
     events.write(ev);
   });
   stream.on('end', () => events.end());

@@ -4,12 +4,12 @@
 // (`--test-reporter=./dist/test/reporters/durations.js`) it does the same for `node --test`.
 import { isAbsolute, relative } from 'node:path';
 
-interface TestEvent {
+export interface TestEvent {
   type: string;
   data: { nesting?: number; file?: string; details?: { duration_ms?: number } };
 }
 
-interface FileTime {
+export interface FileTime {
   ms: number;
   failed: number;
 }
@@ -27,15 +27,18 @@ export function formatDurations(files: Map<string, FileTime>, wallMs: number, cw
   return ['# test file durations (slowest first)', ...lines, `# ${'wall'.padEnd(width)} ${secs(wallMs)} s`].join('\n') + '\n';
 }
 
+/** Add a finished top-level test or suite to its file's time (other events are ignored). */
+export function countFileTime(files: Map<string, FileTime>, ev: TestEvent): void {
+  if ((ev.type !== 'test:pass' && ev.type !== 'test:fail') || ev.data.nesting !== 0 || !ev.data.file) return;
+  const f = files.get(ev.data.file) ?? { ms: 0, failed: 0 };
+  f.ms += ev.data.details?.duration_ms ?? 0;
+  if (ev.type === 'test:fail') f.failed++;
+  files.set(ev.data.file, f);
+}
+
 export default async function* durations(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
   const t0 = Date.now();
   const files = new Map<string, FileTime>();
-  for await (const ev of source) {
-    if ((ev.type !== 'test:pass' && ev.type !== 'test:fail') || ev.data.nesting !== 0 || !ev.data.file) continue;
-    const f = files.get(ev.data.file) ?? { ms: 0, failed: 0 };
-    f.ms += ev.data.details?.duration_ms ?? 0;
-    if (ev.type === 'test:fail') f.failed++;
-    files.set(ev.data.file, f);
-  }
+  for await (const ev of source) countFileTime(files, ev);
   yield formatDurations(files, Date.now() - t0);
 }
