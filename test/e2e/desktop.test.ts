@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { busyboxImage } from '../../src/oci/dockerArchive.js';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { colourShare, parsePpm, type Rgb } from '../../src/vm/ppm.js';
+import { colourShare, dominantColour, parsePpm, type Rgb } from '../../src/vm/ppm.js';
 import { cli, e2eDir, SKIP } from './helpers.js';
 import { Session, withSession } from '../support/vmsession.js';
 
@@ -28,15 +28,45 @@ async function waitForColour(s: Session, name: string, rgb: Rgb, share: number, 
   const ppm = join(OUT, `${name}.ppm`);
   const deadline = Date.now() + timeoutMs;
   let got = 0;
+  let seen = '';
   for (;;) {
     await s.screendump(ppm);
-    got = colourShare(parsePpm(readFileSync(ppm)), rgb, 24);
-    if (got >= share || Date.now() > deadline) break;
+    const img = parsePpm(readFileSync(ppm));
+    got = colourShare(img, rgb, 24);
+    if (got >= share || Date.now() > deadline) {
+      const d = dominantColour(img);
+      seen = `mostly rgb(${d.rgb.join(',')}) (${(d.share * 100).toFixed(0)}%)`;
+      break;
+    }
     await new Promise((r) => setTimeout(r, 2000));
   }
   await s.screendump(join(OUT, `${name}.png`), 'png');
-  assert.ok(got >= share, `${name}: rgb(${rgb.join(',')}) covers ${(got * 100).toFixed(1)}% of the screen, wanted ${share * 100}% (see ${name}.png)`);
+  if (got < share) {
+    assert.fail(`${name}: rgb(${rgb.join(',')}) covers ${(got * 100).toFixed(1)}% of the screen, wanted ${share * 100}%; the screen is ${seen} (see ${name}.png)\n${await guestState(s)}`);
+  }
   return got;
+}
+
+/** What the guest says of its screen and sessions, for a failure's message (CI keeps only the log). */
+async function guestState(s: Session): Promise<string> {
+  const r = await s.try(
+    'echo "active VT: $(cat /sys/class/tty/tty0/active)"; free -m; docker ps -a --format "{{.Names}} {{.Status}}"; ' +
+      'for f in /var/log/d2d-desktop-*.log; do echo "== $f"; tail -n 15 "$f"; done; ' +
+      'echo "== web (its requests)"; docker logs --tail 10 web 2>&1; echo "== kernel"; dmesg | grep -i -E "oom|killed process|segfault|out of memory" | tail -n 10',
+    60000,
+  );
+  return r.output;
+}
+
+/** Switch VTs with Ctrl+Alt+Fn, as a person would, and wait until the kernel shows that VT. A key press
+ *  the X server did not take (it was busy starting) is pressed again, up to three times. */
+async function switchVt(s: Session, vt: number): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await s.sendKeys(['ctrl', 'alt', `f${vt}`]);
+    const r = await s.try(`n=0; until [ "$(cat /sys/class/tty/tty0/active)" = tty${vt} ]; do n=$((n+1)); [ $n -lt 100 ] || exit 1; sleep 0.2; done`, 120000);
+    if (r.status === 0) return;
+  }
+  assert.fail(`Ctrl+Alt+F${vt} did not bring VT ${vt} to the screen (three tries)\n${await guestState(s)}`);
 }
 
 interface Inspect {
@@ -68,9 +98,9 @@ describe('desktop sessions', { skip: SKIP }, () => {
       await Promise.all([/red: app starting on vt2/, /blue: app starting on vt3/].map((re) => s.m.console.waitFor(re, 600000)));
       // The first session is shown once every X server is up.
       await waitForColour(s, 'red', RED, 0.9, 300000);
-      await s.sendKeys(['ctrl', 'alt', 'f3']);
+      await switchVt(s, 3);
       await waitForColour(s, 'blue', BLUE, 0.9, 60000);
-      await s.sendKeys(['ctrl', 'alt', 'f2']);
+      await switchVt(s, 2);
       await waitForColour(s, 'red-again', RED, 0.9, 60000);
 
       // The sandbox, as Docker reports it.
@@ -122,7 +152,7 @@ describe('desktop sessions', { skip: SKIP }, () => {
       await s.m.console.waitFor(/d2d: desktop red: app starting on vt2/, 120000, from);
 
       // The kiosk: Firefox ESR on VT4, showing a page a service serves inside the guest.
-      await s.sendKeys(['ctrl', 'alt', 'f4']);
+      await switchVt(s, 4);
       await waitForColour(s, 'kiosk', GREEN, 0.85, 600000);
       const k = await inspect(s, 'kiosk');
       assert.equal(k.HostConfig.NetworkMode, 'bridge', 'the kiosk declared the network');
