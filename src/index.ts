@@ -5,10 +5,11 @@
 // Only what is exported here is public: the package's other files may change between versions.
 export { build, planFor, sourceDateEpoch, aptCacheDir, stageCacheDir, type BuildOptions } from './commands/build.js';
 export { buildInDocker, type InDockerOptions } from './commands/indocker.js';
-export { testImageReport, type TestOptions, type TestReport } from './commands/test.js';
+export { testImageReport, verdictLine, type TestOptions, type TestReport } from './commands/test.js';
 export { doctor } from './commands/doctor.js';
 export { loadConfig, loadConfigText, type LoadedConfig } from './config/load.js';
 export { jsonSchema, type Config } from './config/schema.js';
+export { buildResult, testResult, errorResult, type BuildResult, type TestResult, type ErrorResult, type ArtifactResult, type CheckResultDoc } from './results.js';
 export { D2DError, ConfigError, MissingToolError, StageError, CommandError, InterruptedError, ExitCode, type ConfigProblem } from './errors.js';
 export type { BuildPlan } from './plan/plan.js';
 export type { Manifest } from './stages/manifest.js';
