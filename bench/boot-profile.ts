@@ -15,7 +15,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../src/commands/build.js';
+import { build } from '../src/index.js';
 import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { bootProfile, decompressSeconds, formatProfile, parseBootLog, type BootProfile } from '../src/vm/bootlog.js';
 import type { Manifest } from '../src/stages/manifest.js';

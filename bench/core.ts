@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../src/commands/build.js';
+import { build } from '../src/index.js';
 import { chooseAccel } from '../src/vm/machine.js';
 import type { Manifest } from '../src/stages/manifest.js';
 import { bootTime, floorInitrd } from './floor.js';

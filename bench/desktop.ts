@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../src/commands/build.js';
+import { build } from '../src/index.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { benchBoot } from './floor.js';
 import { chooseAccel } from '../src/vm/machine.js';

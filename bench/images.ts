@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../src/commands/build.js';
+import { build } from '../src/index.js';
 import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { imageBoot } from '../src/vm/options.js';
 import { msgImage, startRegistry } from '../test/support/images.js';

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../src/commands/build.js';
+import { build } from '../src/index.js';
 import { run } from '../src/tools/exec.js';
 import { parseAptSources } from '../src/tools/apt.js';
 import { chooseAccel } from '../src/vm/machine.js';

@@ -1,4 +1,5 @@
 // Command-line flags only: each command is a thin adapter over the API.
+import { readFileSync } from 'node:fs';
 import { writeAppConfig } from './commands/app.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { build, planFor } from './commands/build.js';
@@ -6,155 +7,202 @@ import { doctor } from './commands/doctor.js';
 import { cacheReport, cleanCaches, formatCacheReport, formatCleanResult } from './commands/cache.js';
 import { buildInDocker } from './commands/indocker.js';
 import { runVm } from './commands/run.js';
-import { testImage } from './commands/test.js';
+import { testImageReport, verdictLine } from './commands/test.js';
 import { install } from './commands/install.js';
 import { loadConfig } from './config/load.js';
 import { jsonSchema } from './config/schema.js';
+import { D2DError } from './errors.js';
+import { buildResult, testResult } from './results.js';
+import type { Manifest } from './stages/manifest.js';
 import { setVerbose } from './tools/exec.js';
 import { VERSION } from './version.js';
 import { log } from './log.js';
 
-export const program = new Command();
-const setExit = (code: number): void => {
-  (program as unknown as { d2dExit?: number }).d2dExit = code;
-};
+/**
+ * What `build` and `test` call, and where results go: the real API and stdout, or recording fakes in
+ * the unit tests (test/unit/cli.test.ts), which check the flags and the JSON documents without building
+ * or booting anything.
+ */
+export interface CliApi {
+  build: typeof build;
+  buildInDocker: typeof buildInDocker;
+  testImageReport: typeof testImageReport;
+  /** Results (JSON documents, reports): stdout. Progress and errors go to stderr (src/log.ts), never here. */
+  out: (text: string) => void;
+}
 
-// Before any command is added, so that every subcommand inherits it: main.ts maps usage errors to exit 2.
-program.exitOverride();
+const REAL_API: CliApi = { build, buildInDocker, testImageReport, out: (text) => process.stdout.write(text) };
 
-program
-  .name('debian2docker')
-  .description('Build a small Debian-based bootable image that runs Docker as the OS')
-  .version(VERSION)
-  .option('-v, --verbose', 'print every command that is run')
-  .hook('preAction', () => setVerbose(Boolean(program.opts().verbose)));
+/** The exit status an action chose without throwing (main.ts reads it). */
+export function exitOf(program: Command): number | undefined {
+  return (program as unknown as { d2dExit?: number }).d2dExit;
+}
 
-program
-  .command('build')
-  .description('build NAME.iso, NAME.kernel, NAME.initrd and NAME.manifest.json (the embedded default when no config is given)')
-  .argument('[config]', 'YAML configuration file')
-  .option('-o, --output <dir>', 'output folder', 'out')
-  .option('--no-cache', 'build everything anew: no cached root file system, no downloaded packages from earlier builds')
-  .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
-  .option('--in-docker', 'run the build inside a Docker container (the host needs only docker; see docs/in-docker.md)')
-  .option('--rebuild-builder', 'with --in-docker: make the builder image afresh even if one with the same inputs exists')
-  .option('--app <image>', 'make the machine boot straight into this one container app, locked (a tag from images:, a registry reference, or a docker save tarball)')
-  .option('--app-text', 'with --app: a text app, on its VT with a terminal instead of a display server')
-  .option('--app-network', 'with --app: give the app the network (default: none)')
-  .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; app?: string; appText?: boolean; appNetwork?: boolean }, cmd: Command) => {
-    if (o.rebuildBuilder && !o.inDocker) cmd.error('error: --rebuild-builder only applies with --in-docker', { exitCode: 2 });
-    if ((o.appText || o.appNetwork) && !o.app) cmd.error('error: --app-text and --app-network only apply with --app', { exitCode: 2 });
-    if (o.app && o.inDocker) cmd.error('error: --app does not work with --in-docker yet: build natively, or put the session in the config (docs/desktop.md)', { exitCode: 2 });
-    if (o.app) config = writeAppConfig(config, { image: o.app, text: o.appText, network: o.appNetwork });
-    if (o.inDocker) {
-      setExit(await buildInDocker({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildBuilder: o.rebuildBuilder, verbose: Boolean(program.opts().verbose) }));
-      return;
-    }
-    await build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork });
-  });
+export function makeProgram(api: CliApi = REAL_API): Command {
+  const program = new Command();
+  const setExit = (code: number): void => {
+    (program as unknown as { d2dExit?: number }).d2dExit = code;
+  };
+  const json = (doc: unknown): void => api.out(JSON.stringify(doc, null, 2) + '\n');
 
-program
-  .command('plan')
-  .description('print what a build would do (the build plan, as JSON) without running anything')
-  .argument('[config]', 'YAML configuration file')
-  .option('-o, --output <dir>', 'output folder', 'out')
-  .action((config: string | undefined, o: { output: string }) => {
-    process.stdout.write(JSON.stringify(planFor({ config, outDir: o.output }).plan, null, 2) + '\n');
-  });
+  // Before any command is added, so that every subcommand inherits it: main.ts maps usage errors to exit 2.
+  program.exitOverride();
 
-program
-  .command('validate')
-  .description('check a configuration file without building')
-  .argument('<config>', 'YAML configuration file')
-  .action((config: string) => {
-    loadConfig(config);
-    log.ok(`${config} is valid`);
-  });
+  program
+    .name('debian2docker')
+    .description('Build a small Debian-based bootable image that runs Docker as the OS')
+    .version(VERSION)
+    .option('-v, --verbose', 'print every command that is run')
+    .hook('preAction', () => setVerbose(Boolean(program.opts().verbose)));
 
-program
-  .command('schema')
-  .description('print the JSON Schema of the configuration file')
-  .action(() => {
-    process.stdout.write(JSON.stringify(jsonSchema(), null, 2) + '\n');
-  });
+  program
+    .command('build')
+    .description('build NAME.iso, NAME.kernel, NAME.initrd and NAME.manifest.json (the embedded default when no config is given)')
+    .argument('[config]', 'YAML configuration file')
+    .option('-o, --output <dir>', 'output folder', 'out')
+    .option('--no-cache', 'build everything anew: no cached root file system, no downloaded packages from earlier builds')
+    .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
+    .option('--in-docker', 'run the build inside a Docker container (the host needs only docker; see docs/in-docker.md)')
+    .option('--rebuild-builder', 'with --in-docker: make the builder image afresh even if one with the same inputs exists')
+    .option('--app <image>', 'make the machine boot straight into this one container app, locked (a tag from images:, a registry reference, or a docker save tarball)')
+    .option('--app-text', 'with --app: a text app, on its VT with a terminal instead of a display server')
+    .option('--app-network', 'with --app: give the app the network (default: none)')
+    .option('--json', 'when done, print one JSON document on stdout: the artifacts with their paths, sizes and sha256 (progress stays on stderr)')
+    .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; app?: string; appText?: boolean; appNetwork?: boolean; json?: boolean }, cmd: Command) => {
+      if (o.rebuildBuilder && !o.inDocker) cmd.error('error: --rebuild-builder only applies with --in-docker', { exitCode: 2 });
+      if ((o.appText || o.appNetwork) && !o.app) cmd.error('error: --app-text and --app-network only apply with --app', { exitCode: 2 });
+      if (o.app && o.inDocker) cmd.error('error: --app does not work with --in-docker yet: build natively, or put the session in the config (docs/desktop.md)', { exitCode: 2 });
+      if (o.app) config = writeAppConfig(config, { image: o.app, text: o.appText, network: o.appNetwork });
+      let manifestPath: string;
+      if (o.inDocker) {
+        const code = await api.buildInDocker({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildBuilder: o.rebuildBuilder, verbose: Boolean(program.opts().verbose) });
+        if (!o.json || code !== 0) {
+          // The build in the container said why on stderr; with --json, main.ts adds the error document.
+          if (o.json) throw new D2DError('E_IN_DOCKER', `the build in the container failed with exit status ${code} (its messages are above)`, { exitCode: code });
+          setExit(code);
+          return;
+        }
+        // The container wrote the artifacts at the same paths as here: the host's plan names the manifest.
+        manifestPath = planFor({ config, outDir: o.output }).plan.artifacts.manifest;
+      } else {
+        manifestPath = (await api.build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork })).manifestPath;
+      }
+      if (o.json) json(buildResult(JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest, manifestPath));
+    });
 
-program
-  .command('doctor')
-  .description('check the host tools a build and the VM harness need, and whether KVM works')
-  .option('--image <file>', 'an image (NAME.iso or NAME.kernel) whose kernel the KVM probe boots')
-  .action(async (o: { image?: string }) => {
-    const r = await doctor(o.image);
-    process.stdout.write(r.report + '\n');
-    setExit(r.ok ? 0 : 4);
-  });
+  program
+    .command('plan')
+    .description('print what a build would do (the build plan, as JSON) without running anything')
+    .argument('[config]', 'YAML configuration file')
+    .option('-o, --output <dir>', 'output folder', 'out')
+    .action((config: string | undefined, o: { output: string }) => {
+      json(planFor({ config, outDir: o.output }).plan);
+    });
 
-const cache = program.command('cache').description('what the package cache and the stage cache hold; clean them');
-cache
-  .command('info', { isDefault: true })
-  .description('where the caches are, their sizes, and the root stages kept')
-  .option('--json', 'the same as JSON')
-  .action((o: { json?: boolean }) => {
-    const r = cacheReport();
-    process.stdout.write((o.json ? JSON.stringify(r, null, 2) : formatCacheReport(r)) + '\n');
-  });
-cache
-  .command('clean')
-  .description('remove cached packages and root stages (both unless one is named); the next build downloads and builds again')
-  .option('--packages', 'only the package cache')
-  .option('--stages', 'only the stage cache')
-  .option('--older-than <days>', 'only what no build has used for this many days', (v: string) => {
-    if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError('a number of days, e.g. 30');
-    return Number(v);
-  })
-  .action((o: { packages?: boolean; stages?: boolean; olderThan?: number }) => {
-    const both = !o.packages && !o.stages;
-    const opts = { packages: both || Boolean(o.packages), stages: both || Boolean(o.stages), olderThanDays: o.olderThan };
-    process.stdout.write(formatCleanResult(cleanCaches(opts), opts) + '\n');
-  });
+  program
+    .command('validate')
+    .description('check a configuration file without building')
+    .argument('<config>', 'YAML configuration file')
+    .action((config: string) => {
+      loadConfig(config);
+      log.ok(`${config} is valid`);
+    });
 
-const vmOptions = (c: Command): Command =>
-  c
-    .option('-m, --memory <MiB>', 'guest memory in MiB', '1024')
-    .option('--cpus <n>', 'guest CPUs', '2')
-    .addOption(new Option('--firmware <kind>', 'BIOS or UEFI (OVMF)').choices(['bios', 'uefi']).default('bios'))
-    .addOption(new Option('--boot-from <medium>', 'attach the image as').choices(['cdrom', 'usb', 'disk']).default('cdrom'))
-    .option('--disk <file...>', 'extra disk image(s) to attach (virtio)')
-    .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto')
-    .addOption(new Option('--tcg-threads <mode>', 'under TCG, one host thread for all vCPUs or one each (default: multi for run, single for test)').choices(['single', 'multi']));
+  program
+    .command('schema')
+    .description('print the JSON Schema of the configuration file')
+    .action(() => {
+      json(jsonSchema());
+    });
 
-vmOptions(program.command('run'))
-  .description('boot an image in QEMU with its serial console in this terminal (Ctrl-A X quits)')
-  .argument('<image>', 'NAME.iso, or NAME.kernel (with NAME.initrd beside it)')
-  .option('--display', 'open a QEMU window too')
-  .action(async (image: string, o: Record<string, unknown>) => {
-    setExit(await runVm(image, o));
-  });
+  program
+    .command('doctor')
+    .description('check the host tools a build and the VM harness need, and whether KVM works')
+    .option('--image <file>', 'an image (NAME.iso or NAME.kernel) whose kernel the KVM probe boots')
+    .action(async (o: { image?: string }) => {
+      const r = await doctor(o.image);
+      api.out(r.report + '\n');
+      setExit(r.ok ? 0 : 4);
+    });
 
-program
-  .command('install')
-  .description('install an image to a disk or disk image file (GPT, BIOS + UEFI), or upgrade an install keeping the old build as a fallback')
-  .argument('<image>', 'NAME.iso')
-  .requiredOption('--disk <disk>', 'the whole disk (/dev/sdX) or a disk image file')
-  .option('--size <size>', 'create the disk image file with this size, e.g. 8G')
-  .option('--encrypt', 'also make the encrypted persistence partition (passphrase asked twice)')
-  .option('--passphrase-file <file>', 'read the new passphrase from this file (scripts)')
-  .option('--recovery-key', 'also add a random recovery key (printed once)')
-  .option('--esp-size <MiB>', 'size of the EFI system partition (room for two builds)', '512')
-  .option('--persist-size <size>', 'size of the persistence partition (default: the rest of the disk)')
-  .option('--yes', 'do not ask for the typed confirmation before erasing the disk')
-  .option('-m, --memory <MiB>', 'memory of the installer VM', '1024')
-  .option('--accel <accel>', 'kvm, tcg or auto', 'auto')
-  .option('--console-log <file>', 'write the installer VM\'s console to this file')
-  .action(async (image: string, o: Record<string, unknown>) => {
-    setExit(await install(image, o as unknown as Parameters<typeof install>[1]));
-  });
+  const cache = program.command('cache').description('what the package cache and the stage cache hold; clean them');
+  cache
+    .command('info', { isDefault: true })
+    .description('where the caches are, their sizes, and the root stages kept')
+    .option('--json', 'the same as JSON')
+    .action((o: { json?: boolean }) => {
+      const r = cacheReport();
+      api.out((o.json ? JSON.stringify(r, null, 2) : formatCacheReport(r)) + '\n');
+    });
+  cache
+    .command('clean')
+    .description('remove cached packages and root stages (both unless one is named); the next build downloads and builds again')
+    .option('--packages', 'only the package cache')
+    .option('--stages', 'only the stage cache')
+    .option('--older-than <days>', 'only what no build has used for this many days', (v: string) => {
+      if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError('a number of days, e.g. 30');
+      return Number(v);
+    })
+    .action((o: { packages?: boolean; stages?: boolean; olderThan?: number }) => {
+      const both = !o.packages && !o.stages;
+      const opts = { packages: both || Boolean(o.packages), stages: both || Boolean(o.stages), olderThanDays: o.olderThan };
+      api.out(formatCleanResult(cleanCaches(opts), opts) + '\n');
+    });
 
-vmOptions(program.command('test'))
-  .description('boot an image headless and check it: Docker ready, overlay2, a container runs, bridge networking')
-  .argument('<image>', 'NAME.iso')
-  .option('--scenario <script>', 'also run this shell script inside the guest; its exit status counts')
-  .option('--timeout <s>', 'seconds to wait for Docker to be ready', '420')
-  .option('--console-log <file>', 'write the whole serial console to this file')
-  .action(async (image: string, o: Record<string, unknown>) => {
-    setExit(await testImage(image, o));
-  });
+  const vmOptions = (c: Command): Command =>
+    c
+      .option('-m, --memory <MiB>', 'guest memory in MiB', '1024')
+      .option('--cpus <n>', 'guest CPUs', '2')
+      .addOption(new Option('--firmware <kind>', 'BIOS or UEFI (OVMF)').choices(['bios', 'uefi']).default('bios'))
+      .addOption(new Option('--boot-from <medium>', 'attach the image as').choices(['cdrom', 'usb', 'disk']).default('cdrom'))
+      .option('--disk <file...>', 'extra disk image(s) to attach (virtio)')
+      .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto')
+      .addOption(new Option('--tcg-threads <mode>', 'under TCG, one host thread for all vCPUs or one each (default: multi for run, single for test)').choices(['single', 'multi']));
+
+  vmOptions(program.command('run'))
+    .description('boot an image in QEMU with its serial console in this terminal (Ctrl-A X quits)')
+    .argument('<image>', 'NAME.iso, or NAME.kernel (with NAME.initrd beside it)')
+    .option('--display', 'open a QEMU window too')
+    .action(async (image: string, o: Record<string, unknown>) => {
+      setExit(await runVm(image, o));
+    });
+
+  program
+    .command('install')
+    .description('install an image to a disk or disk image file (GPT, BIOS + UEFI), or upgrade an install keeping the old build as a fallback')
+    .argument('<image>', 'NAME.iso')
+    .requiredOption('--disk <disk>', 'the whole disk (/dev/sdX) or a disk image file')
+    .option('--size <size>', 'create the disk image file with this size, e.g. 8G')
+    .option('--encrypt', 'also make the encrypted persistence partition (passphrase asked twice)')
+    .option('--passphrase-file <file>', 'read the new passphrase from this file (scripts)')
+    .option('--recovery-key', 'also add a random recovery key (printed once)')
+    .option('--esp-size <MiB>', 'size of the EFI system partition (room for two builds)', '512')
+    .option('--persist-size <size>', 'size of the persistence partition (default: the rest of the disk)')
+    .option('--yes', 'do not ask for the typed confirmation before erasing the disk')
+    .option('-m, --memory <MiB>', 'memory of the installer VM', '1024')
+    .option('--accel <accel>', 'kvm, tcg or auto', 'auto')
+    .option('--console-log <file>', 'write the installer VM\'s console to this file')
+    .action(async (image: string, o: Record<string, unknown>) => {
+      setExit(await install(image, o as unknown as Parameters<typeof install>[1]));
+    });
+
+  vmOptions(program.command('test'))
+    .description('boot an image headless and check it: Docker ready, overlay2, a container runs, bridge networking')
+    .argument('<image>', 'NAME.iso')
+    .option('--scenario <script>', 'also run this shell script inside the guest; its exit status counts')
+    .option('--timeout <s>', 'seconds to wait for Docker to be ready', '420')
+    .option('--console-log <file>', 'write the whole serial console to this file')
+    .option('--json', 'when done, print one JSON document on stdout: each check with its name, result, detail and duration')
+    .action(async (image: string, o: Record<string, unknown>) => {
+      const r = await api.testImageReport(image, o);
+      process.stderr.write(verdictLine(r) + '\n');
+      if (o.json) json(testResult(image, r));
+      // A failed check is the image's verdict, not an error: the document says ok: false, the exit status is 1.
+      setExit(r.ok ? 0 : 1);
+    });
+
+  return program;
+}
+
+/** The program main.ts runs. */
+export const program = makeProgram();

@@ -94,6 +94,7 @@ export class CommandError extends D2DError {
 
 export class InterruptedError extends D2DError {
   constructor(signal: string) {
-    super('E_INTERRUPTED', `interrupted by ${signal}`, { exitCode: ExitCode.interrupted });
+    // The status src/interrupt.ts exits with: 128 + the signal's number.
+    super('E_INTERRUPTED', `interrupted by ${signal}`, { exitCode: signal === 'SIGTERM' ? 143 : ExitCode.interrupted });
   }
 }

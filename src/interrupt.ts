@@ -2,14 +2,14 @@
 // so an interrupted build leaves nothing half-written at the output path.
 import { stopAllChildren } from './tools/exec.js';
 
-const handlers = new Set<() => void>();
+const handlers = new Set<(signal?: NodeJS.Signals) => void>();
 let installed = false;
 
 function fire(signal: NodeJS.Signals): void {
   stopAllChildren();
   for (const h of handlers) {
     try {
-      h();
+      h(signal);
     } catch {
       /* best effort */
     }
@@ -30,7 +30,7 @@ export function installInterruptHandlers(): void {
   installed = true;
 }
 
-export function onInterrupt(h: () => void): () => void {
+export function onInterrupt(h: (signal?: NodeJS.Signals) => void): () => void {
   installInterruptHandlers();
   handlers.add(h);
   return () => handlers.delete(h);

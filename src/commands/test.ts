@@ -94,7 +94,7 @@ async function bootOnce(m: Machine, image: string, o: TestOptions, accel: 'kvm' 
         }),
       ]);
     } catch (e) {
-      return failed({ ok: false, accel, results: [{ name: 'boot', ok: false, detail: (e as Error).message }] }, e);
+      return failed({ ok: false, accel, results: [{ name: 'boot', ok: false, detail: (e as Error).message, seconds: (Date.now() - t0) / 1000 }] }, e);
     }
     const readySeconds = (Date.now() - t0) / 1000;
     log.ok(`docker ready ${readySeconds.toFixed(1)} s after power-on`);
@@ -102,9 +102,10 @@ async function bootOnce(m: Machine, image: string, o: TestOptions, accel: 'kvm' 
     await unlessCrashed(agent.waitForShell(60000));
     results.push(...(await unlessCrashed(runChecks(agent, report))));
     for (const hc of o.hostChecks ?? []) {
+      const t = Date.now();
       const r = await hc.run().then(
-        (x) => ({ name: hc.name, ...x }),
-        (e: unknown) => ({ name: hc.name, ok: false, detail: (e as Error).message }),
+        (x) => ({ name: hc.name, ...x, seconds: (Date.now() - t) / 1000 }),
+        (e: unknown) => ({ name: hc.name, ok: false, detail: (e as Error).message, seconds: (Date.now() - t) / 1000 }),
       );
       report(r);
       results.push(r);
@@ -115,9 +116,10 @@ async function bootOnce(m: Machine, image: string, o: TestOptions, accel: 'kvm' 
       results.push(r);
     }
     const from = m.console.length;
+    const t = Date.now();
     const clean = await unlessCrashed(m.shutdown(120000));
     const said = m.console.transcript.slice(from).includes('shutdown: done');
-    const r = { name: 'clean shutdown', ok: clean && said, detail: clean ? (said ? 'engine stopped, powered off' : 'powered off without the shutdown script') : 'guest did not power off' };
+    const r = { name: 'clean shutdown', ok: clean && said, detail: clean ? (said ? 'engine stopped, powered off' : 'powered off without the shutdown script') : 'guest did not power off', seconds: (Date.now() - t) / 1000 };
     report(r);
     results.push(r);
     return { ok: results.every((x) => x.ok), accel, readySeconds, results };
@@ -163,9 +165,8 @@ export async function testImageReport(image: string, o: TestOptions): Promise<Te
   }
 }
 
-export async function testImage(image: string, o: TestOptions): Promise<number> {
-  const r = await testImageReport(image, o);
+/** The verdict line that ends `test` (on stderr, with or without --json). */
+export function verdictLine(r: TestReport): string {
   const passed = r.results.filter((x) => x.ok).length;
-  process.stderr.write(`${r.ok ? 'PASS' : 'FAIL'}: ${passed} of ${r.results.length} checks passed\n`);
-  return r.ok ? 0 : 1;
+  return `${r.ok ? 'PASS' : 'FAIL'}: ${passed} of ${r.results.length} checks passed`;
 }

@@ -8,6 +8,8 @@ export interface CheckResult {
   name: string;
   ok: boolean;
   detail: string;
+  /** How long it took (`test --json` reports it); absent for a result made after the fact (a crash). */
+  seconds?: number;
 }
 
 type Check = { name: string; run: (c: SerialConsole) => Promise<{ ok: boolean; detail: string }> };
@@ -73,11 +75,12 @@ export async function runChecks(c: SerialConsole, onResult: (r: CheckResult) => 
   const results: CheckResult[] = [];
   for (const check of CHECKS) {
     let r: CheckResult;
+    const t0 = Date.now();
     try {
       const { ok, detail } = await check.run(c);
-      r = { name: check.name, ok, detail };
+      r = { name: check.name, ok, detail, seconds: (Date.now() - t0) / 1000 };
     } catch (e) {
-      r = { name: check.name, ok: false, detail: (e as Error).message };
+      r = { name: check.name, ok: false, detail: (e as Error).message, seconds: (Date.now() - t0) / 1000 };
     }
     results.push(r);
     onResult(r);
@@ -87,10 +90,11 @@ export async function runChecks(c: SerialConsole, onResult: (r: CheckResult) => 
 }
 
 export async function runScenario(c: SerialConsole, timeoutMs: number): Promise<CheckResult> {
+  const t0 = Date.now();
   try {
     const r = await c.exec(`(cd /mnt/d2d-test && sh ./scenario.sh) 2>&1`, timeoutMs);
-    return { name: 'scenario', ok: r.status === 0, detail: `exit ${r.status}\n${r.output}` };
+    return { name: 'scenario', ok: r.status === 0, detail: `exit ${r.status}\n${r.output}`, seconds: (Date.now() - t0) / 1000 };
   } catch (e) {
-    return { name: 'scenario', ok: false, detail: (e as Error).message };
+    return { name: 'scenario', ok: false, detail: (e as Error).message, seconds: (Date.now() - t0) / 1000 };
   }
 }
