@@ -12,6 +12,7 @@ import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
 import { declaredTags, imageUsers } from '../plan/images.js';
 import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
+import { MAX_CONFIG_BYTES, checkDepth, readConfigFile, toData, tooBig, tooDeep } from './limits.js';
 
 interface Source {
   file: string;
@@ -28,8 +29,20 @@ export interface LoadedConfig {
 }
 
 function parseSource(file: string, text: string): Source {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_CONFIG_BYTES) throw tooBig(file, bytes);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  checkDepth(file, text);
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    // The parser recurses per nesting level; its own guard usually catches this (below), not always.
+    if (e instanceof RangeError) throw tooDeep(file);
+    throw e;
+  }
+  const overflow = doc.errors.find((e) => /Maximum call stack size exceeded/.test(e.message));
+  if (overflow) throw tooDeep(file, overflow.linePos?.[0].line, overflow.linePos?.[0].col);
   const problems: ConfigProblem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0];
     return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
@@ -207,8 +220,9 @@ function extendsChain(src: Source, seen: string[]): Source[] {
   if (seen.includes(parent)) throw problem(`extends itself: ${[...seen, parent].join(' -> ')}`);
   let text: string;
   try {
-    text = readFileSync(parent, 'utf8');
-  } catch {
+    text = readConfigFile(parent);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw problem(`no such file: ${parent}`);
   }
   return [...extendsChain(parseSource(parent, text), [...seen, parent]), src];
@@ -221,7 +235,7 @@ export function loadConfigText(text: string | undefined, file = '<config>'): Loa
   if (text !== undefined) sources.push(...extendsChain(parseSource(file, text), [resolve(file)]));
   let merged: Json = {};
   for (const s of sources) {
-    const js = (s.doc.toJS() ?? {}) as Record<string, Json>;
+    const js = (toData(s.file, s.doc, s.lines) ?? {}) as Record<string, Json>;
     delete js.extends; // consumed here; not part of the merged config
     merged = merge(replaceKernelSource(merged, js), resolvePaths(js, s.file));
   }
@@ -239,8 +253,9 @@ export function loadConfig(file: string | undefined): LoadedConfig {
   if (file === undefined) return loadConfigText(undefined);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigFile(file);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError([{ file, line: undefined, column: undefined, path: '', message: code === 'ENOENT' ? 'no such file' : `cannot read: ${code}` }]);
   }
