@@ -12,6 +12,7 @@ import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
 import { declaredTags, imageUsers } from '../plan/images.js';
 import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
+import { crossRules } from './rules.js';
 import { MAX_CONFIG_BYTES, checkDepth, readConfigFile, toData, tooBig, tooDeep } from './limits.js';
 
 interface Source {
@@ -171,7 +172,7 @@ function resolvePaths(js: Json, file: string): Json {
   return js;
 }
 
-/** Rules the schema cannot check: referenced host files exist. */
+/** Rules the schema cannot check: referenced host files exist; entries that clash with each other on the machine. */
 function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string): void => {
@@ -204,6 +205,7 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
     }
   }
   for (const p of checkKernelFiles(config.kernel)) at(p.path, p.message);
+  for (const p of crossRules(config)) at(p.path, p.message);
   return problems;
 }
 
