@@ -12,6 +12,8 @@ import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
 import { declaredTags, imageUsers } from '../plan/images.js';
 import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
+import { crossRules } from './rules.js';
+import { MAX_CONFIG_BYTES, checkDepth, readConfigFile, toData, tooBig, tooDeep } from './limits.js';
 
 interface Source {
   file: string;
@@ -28,8 +30,20 @@ export interface LoadedConfig {
 }
 
 function parseSource(file: string, text: string): Source {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_CONFIG_BYTES) throw tooBig(file, bytes);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  checkDepth(file, text);
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    // The parser recurses per nesting level; its own guard usually catches this (below), not always.
+    if (e instanceof RangeError) throw tooDeep(file);
+    throw e;
+  }
+  const overflow = doc.errors.find((e) => /Maximum call stack size exceeded/.test(e.message));
+  if (overflow) throw tooDeep(file, overflow.linePos?.[0].line, overflow.linePos?.[0].col);
   const problems: ConfigProblem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0];
     return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
@@ -158,7 +172,7 @@ function resolvePaths(js: Json, file: string): Json {
   return js;
 }
 
-/** Rules the schema cannot check: referenced host files exist. */
+/** Rules the schema cannot check: referenced host files exist; entries that clash with each other on the machine. */
 function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string): void => {
@@ -191,6 +205,7 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
     }
   }
   for (const p of checkKernelFiles(config.kernel)) at(p.path, p.message);
+  for (const p of crossRules(config)) at(p.path, p.message);
   return problems;
 }
 
@@ -207,8 +222,9 @@ function extendsChain(src: Source, seen: string[]): Source[] {
   if (seen.includes(parent)) throw problem(`extends itself: ${[...seen, parent].join(' -> ')}`);
   let text: string;
   try {
-    text = readFileSync(parent, 'utf8');
-  } catch {
+    text = readConfigFile(parent);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw problem(`no such file: ${parent}`);
   }
   return [...extendsChain(parseSource(parent, text), [...seen, parent]), src];
@@ -221,7 +237,7 @@ export function loadConfigText(text: string | undefined, file = '<config>'): Loa
   if (text !== undefined) sources.push(...extendsChain(parseSource(file, text), [resolve(file)]));
   let merged: Json = {};
   for (const s of sources) {
-    const js = (s.doc.toJS() ?? {}) as Record<string, Json>;
+    const js = (toData(s.file, s.doc, s.lines) ?? {}) as Record<string, Json>;
     delete js.extends; // consumed here; not part of the merged config
     merged = merge(replaceKernelSource(merged, js), resolvePaths(js, s.file));
   }
@@ -239,8 +255,9 @@ export function loadConfig(file: string | undefined): LoadedConfig {
   if (file === undefined) return loadConfigText(undefined);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigFile(file);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError([{ file, line: undefined, column: undefined, path: '', message: code === 'ENOENT' ? 'no such file' : `cannot read: ${code}` }]);
   }

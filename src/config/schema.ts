@@ -1,6 +1,7 @@
 // The configuration schema: the single source for validation, defaults and the
 // JSON Schema that `debian2docker schema` prints. Unknown keys are errors.
 import { z } from 'zod';
+import { DOCKER_NAME, kernelCmdline, oneLine, portSpec, suiteName, volumeSpec } from './values.js';
 
 const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a valid Debian package name');
 const moduleName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'not a valid kernel module name');
@@ -13,7 +14,7 @@ export const AptSourceSchema = z.strictObject({
 });
 
 export const DebianSchema = z.strictObject({
-  suite: z.string().min(1).describe('Debian suite or codename, e.g. trixie'),
+  suite: suiteName.describe('Debian suite or codename, e.g. trixie'),
   mirror: z
     .string()
     .describe('APT mirror URL; empty uses mmdebstrap\'s default (the host\'s own sources)')
@@ -63,12 +64,12 @@ export const KernelSchema = z
   });
 
 export const BootEntrySchema = z.strictObject({
-  title: z.string().min(1).max(70).describe('menu text'),
-  cmdline: z.string().describe('kernel command line of this entry'),
+  title: oneLine.min(1).max(70).describe('menu text'),
+  cmdline: kernelCmdline.describe('kernel command line of this entry'),
 });
 
 export const BootSchema = z.strictObject({
-  cmdline: z.string().describe('kernel command line for the default menu entry'),
+  cmdline: kernelCmdline.describe('kernel command line for the default menu entry'),
   timeout: z.number().int().min(0).max(300).describe('seconds the boot menu waits'),
   entries: z.array(BootEntrySchema).describe('extra menu entries (same kernel and initrd, another command line)'),
 });
@@ -114,7 +115,8 @@ const absPath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path in the 
 
 export const FileSchema = z
   .strictObject({
-    path: absPath.describe('where the file or folder goes in the image'),
+    // A '..' would lead out of the image's root: files are written on the build host, into that root.
+    path: absPath.refine((p) => !p.split('/').includes('..'), "no '..' in the path: it would point outside the image").describe('where the file or folder goes in the image'),
     content: z.string().optional().describe('the file\'s contents'),
     source: z.string().min(1).optional().describe('a file or folder on the build host, relative to the config file'),
     mode: z.string().regex(/^0?[0-7]{3,4}$/, "an octal mode such as '0644'").optional().describe('octal mode, e.g. "0755"'),
@@ -123,8 +125,14 @@ export const FileSchema = z
   .refine((f) => (f.content === undefined) !== (f.source === undefined), { message: 'give exactly one of content or source' });
 
 /** Paths the encrypted persistence volume keeps: bind-mounted from it at boot; everything else is factory-fresh. */
-const persistPath = absPath.refine((p) => !/^\/(proc|sys|dev|run|tmp)?\/?$/.test(p) && !p.split('/').includes('..') && !/\s/.test(p), {
-  message: 'must be a folder of the image (not /, /proc, /sys, /dev, /run or /tmp; no "..", no spaces)',
+const persistPath = absPath.superRefine((p, ctx) => {
+  if (/^\/(proc|sys|dev|run|tmp)?\/?$/.test(p) || p.split('/').includes('..') || /\s/.test(p)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a folder of the image (not /, /proc, /sys, /dev, /run or /tmp; no "..", no spaces)' });
+  } else if (!/^[A-Za-z0-9._+@,:=/-]*$/.test(p)) {
+    // The lists go into /etc/d2d/persist.conf, which the boot's shell sources and splits unquoted:
+    // a $ or ` there would run, a * would be expanded.
+    ctx.addIssue({ code: 'custom', message: 'letters, digits and . _ - + @ , : = / only: the folder lists are read by the boot\'s shell (/etc/d2d/persist.conf)' });
+  }
 });
 
 export const PersistenceSchema = z.strictObject({
@@ -157,7 +165,10 @@ const imageRef = z
 const imageTag = z
   .string()
   .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'not an image tag such as name:tag or registry:5000/name:tag');
-const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.union([z.string(), z.number(), z.boolean()]).transform(String), {
+  // The compose habit is a list of NAME=value: say what to write instead of "expected record".
+  error: (iss) => (iss.code === 'invalid_type' ? `env is a mapping of NAME: value, such as {TZ: Europe/Berlin}${Array.isArray(iss.input) ? ', not a list of NAME=value' : ''}` : undefined),
+});
 
 const imageCommon = {
   tags: z.array(imageTag).optional().describe('tags applied to the image at boot, besides the ones it carries'),
@@ -179,7 +190,7 @@ export const ImageSchema = z.union(
       tag: imageTag.describe('the name:tag of the image built from Debian packages'),
       debian: z.strictObject({
         packages: z.array(packageName).describe('packages to install (with their dependencies) on top of the base'),
-        suite: z.string().min(1).optional().describe('default: debian.suite'),
+        suite: suiteName.optional().describe('default: debian.suite'),
         variant: z.enum(['essential', 'minbase', 'apt', 'required']).optional().describe('mmdebstrap variant of the base (default essential: no apt, smallest)'),
       }),
       entrypoint: z.array(z.string()).optional(),
@@ -193,18 +204,14 @@ export const ImageSchema = z.union(
   { error: 'an image is one of {tarball: FILE}, {ref: NAME:TAG} or {tag: NAME:TAG, debian: {packages: [...]}}' },
 );
 
-const portSpec = z
-  .string()
-  .regex(/^((\d{1,3}\.){3}\d{1,3}:)?\d{1,5}(-\d{1,5})?:\d{1,5}(-\d{1,5})?(\/(tcp|udp))?$/, "a port mapping such as '8080:80', '127.0.0.1:8080:80' or '53:53/udp'");
-
 export const ServiceSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a container name: letters, digits, _ . -').describe('container name'),
+  name: z.string().regex(DOCKER_NAME, 'a container name: letters, digits, _ . - (at least 2 characters, Docker\'s rule)').describe('container name'),
   image: z.string().min(1).describe('a preloaded image (a tag from images:)'),
   command: z.array(z.string()).optional().describe('command and arguments (default: the image\'s)'),
   entrypoint: z.string().optional().describe('override the image\'s entrypoint'),
   env: envMap.optional(),
   ports: z.array(portSpec).optional().describe('published ports, HOST:CONTAINER'),
-  volumes: z.array(z.string().regex(/^[^:\s]+:\/[^:\s]*(:(ro|rw))?$/, "a volume such as 'data:/data' or '/srv/www:/usr/share/www:ro'")).optional(),
+  volumes: z.array(volumeSpec).optional().describe("volumes, VOLUME:/PATH or /HOST/PATH:/PATH, optionally :ro or :rw"),
   restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).optional().describe('restart policy (default unless-stopped)'),
 });
 

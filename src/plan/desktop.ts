@@ -122,7 +122,8 @@ export function sessionConf(d: DesktopPlan, s: SessionPlan, index: number): stri
     `SOUND=${s.sound ? 1 : 0}`,
     `GPU=${s.gpu ? 1 : 0}`,
     `LOCK=${d.lock ? 1 : 0}`,
-    `KEYBOARD=${d.keyboard}`,
+    // Quoted: an XKB layout may name its variant in parentheses, de(nodeadkeys), which sh would misread.
+    `KEYBOARD=${shellQuote([d.keyboard])}`,
     `AUDIO_GID=${AUDIO_GID}`,
     `VIDEO_GID=${VIDEO_GID}`,
     '',

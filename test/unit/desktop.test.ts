@@ -7,6 +7,7 @@ import { makePlan } from '../../src/plan/plan.js';
 import { inittabLines, sessionConf, sessionRun } from '../../src/plan/desktop.js';
 import { pruneRules, prunePackages } from '../../src/plan/prune.js';
 import { problems } from './problems.js';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -128,4 +129,12 @@ test('services and desktop sessions are both checked for a preloaded image (at l
     { what: "service 'web'", path: ['services', 0, 'image'], image: 'a:1' },
     { what: "desktop session 'main'", path: ['desktop', 'sessions', 0, 'image'], image: 'b:2' },
   ]);
+});
+
+test('an XKB layout with a variant survives the shell that sources the session file', () => {
+  const text = `${IMAGES}desktop:\n  keyboard: "de(nodeadkeys)"\n  sessions:\n    - {name: main, image: "me/desk:1"}\n`;
+  const p = plan(text);
+  const conf = join(scratchDir('d2d-conf-'), 'main.conf');
+  writeFileSync(conf, sessionConf(p.desktop!, p.desktop!.sessions[0]!, 0));
+  assert.equal(execFileSync('sh', ['-c', '. "$1" && printf %s "$KEYBOARD"', 'sh', conf], { encoding: 'utf8' }), 'de(nodeadkeys)');
 });

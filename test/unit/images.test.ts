@@ -64,10 +64,10 @@ test('bad services: unknown image, duplicate name, bad port and volume, each at 
   assert.equal(p[0]!.path, 'services.0.image');
   assert.equal(p[0]!.line, 7);
   assert.match(p[0]!.message, /'me\/other:1' is not a preloaded image \(images: me\/hello:1\)/);
-  p = problems(`${HELLO}services:\n  - {name: a, image: "me/hello:1"}\n  - {name: a, image: "me/hello:1", restart: always}\n`);
+  p = problems(`${HELLO}services:\n  - {name: app, image: "me/hello:1"}\n  - {name: app, image: "me/hello:1", restart: always}\n`);
   assert.equal(p[0]!.path, 'services.1.name');
   assert.equal(p[0]!.line, 7);
-  assert.match(p[0]!.message, /two services are named 'a'/);
+  assert.match(p[0]!.message, /two services are named 'app'/);
   p = problems(`${HELLO}services:\n  - name: web\n    image: "me/hello:1"\n    ports: ["80"]\n    volumes: ["data"]\n`);
   assert.deepEqual(
     p.map((x) => [x.path, x.line]),
