@@ -50,8 +50,8 @@ async function waitForColour(s: Session, name: string, rgb: Rgb, share: number, 
 /** What the guest says of its screen and sessions, for a failure's message (CI keeps only the log). */
 async function guestState(s: Session): Promise<string> {
   const r = await s.try(
-    'echo "active VT: $(cat /sys/class/tty/tty0/active)"; free -m; docker ps -a --format "{{.Names}} {{.Status}}"; ' +
-      'for f in /var/log/d2d-desktop-*.log; do echo "== $f"; tail -n 15 "$f"; done; ' +
+    'echo "active VT: $(cat /sys/class/tty/tty0/active)"; grep -E "^Mem(Total|Available)" /proc/meminfo; docker ps -a --format "{{.Names}} {{.Status}}"; ' +
+      'for f in /var/log/d2d-desktop-*.log /var/log/Xorg.*.log; do echo "== $f"; tail -n 8 "$f"; done; ' +
       'echo "== web (its requests)"; docker logs --tail 10 web 2>&1; echo "== kernel"; dmesg | grep -i -E "oom|killed process|segfault|out of memory" | tail -n 10',
     60000,
   );
