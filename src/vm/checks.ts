@@ -57,6 +57,17 @@ export const CHECKS: Check[] = [
     },
   },
   {
+    // Docker warns of what the engine cannot do (swap limits, cgroup controllers, bridge netfilter): on
+    // this image it must have nothing to warn about, in `docker info` nor on a run with a memory limit.
+    name: 'the engine has nothing to warn about',
+    run: async (c) => {
+      const r = await c.exec(`docker info 2>&1 | grep -i warning; docker run --rm --memory 64m ${TEST_IMAGE_TAG} true 2>&1 && echo ran-with-memory-limit`, 180000);
+      const warnings = r.output.split('\n').filter((l) => /warning/i.test(l));
+      const ran = r.status === 0 && /ran-with-memory-limit/.test(r.output);
+      return { ok: ran && warnings.length === 0, detail: warnings.length ? warnings.join(' | ') : ran ? 'no warning from docker info or docker run --memory' : r.output.trim() };
+    },
+  },
+  {
     name: 'container on the default bridge gets an address',
     run: async (c) => {
       const r = await c.exec(

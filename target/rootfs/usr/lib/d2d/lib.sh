@@ -46,6 +46,20 @@ mount_basics() {
 	chmod 1777 /tmp
 }
 
+# Move the calling process (and all it will start) into a cgroup of its own, /sys/fs/cgroup/NAME,
+# as a service manager would. The root cgroup has no memory.swap.max (cgroup v2 keeps the memory
+# controller's files off the root): an engine left there finds no swap accounting for its own group
+# and warns "No swap limit support" in `docker info` and on every `docker run --memory`.
+own_cgroup() {
+	top=/sys/fs/cgroup
+	[ -f "$top/cgroup.subtree_control" ] || return 0
+	# Give children the controllers the kernel has (one at a time: one that cannot be enabled stays off).
+	for c in cpu io memory pids; do
+		grep -qw "$c" "$top/cgroup.controllers" && echo "+$c" >"$top/cgroup.subtree_control" 2>/dev/null
+	done
+	mkdir -p "$top/$1" && echo $$ >"$top/$1/cgroup.procs"
+}
+
 # Load the driver of every device the kernel knows about. Several passes,
 # because a bus driver (virtio-pci, xhci) reveals new devices when it loads.
 coldplug() {
