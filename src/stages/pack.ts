@@ -5,6 +5,8 @@ import { appendFileSync, closeSync, copyFileSync, createReadStream, createWriteS
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
+import { ByteProgress } from '../tools/progress.js';
+import { log } from '../log.js';
 import type { Context } from '../context.js';
 import { INNER_WORKDIR } from '../insideProtocol.js';
 
@@ -108,9 +110,19 @@ async function copyRange(src: string, dst: string, start: number, end: number): 
 async function compressPayload(ctx: Context, cpio: string, engineEntries: number, end: number, logFile: string): Promise<{ payload: string; streams: number[] }> {
   const { compression, level } = ctx.plan.initramfs;
   const body = `${cpio}.body`;
+  // The longest step of a build (minutes at xz -9): its progress is how much the compressors have read.
+  const progress = new ByteProgress('pack', 'compressed', (line, final) => log.progress(line, final));
   if (compression === 'zstd') {
     await copyRange(cpio, body, 0, end);
-    await run(compressArgv('zstd', level, body), { log: logFile });
+    const attach = progress.input(body);
+    progress.start();
+    try {
+      await run(compressArgv('zstd', level, body), { log: logFile, onSpawn: attach });
+    } catch (e) {
+      progress.stop(false);
+      throw e;
+    }
+    progress.stop();
     renameSync(`${body}.zst`, `${cpio}.base.zst`);
     rmSync(body, { force: true });
     return { payload: `${cpio}.base.zst`, streams: [statSync(`${cpio}.base.zst`).size] };
@@ -119,7 +131,18 @@ async function compressPayload(ctx: Context, cpio: string, engineEntries: number
   const parts = [`${cpio}.1`, `${cpio}.2`];
   await copyRange(cpio, parts[0]!, 0, cut);
   await copyRange(cpio, parts[1]!, cut, end);
-  await Promise.all([run(compressArgv('xz', level, parts[0]!, XZ_DICT), { log: logFile }), run(compressArgv('xz', level, parts[1]!, XZ_REST_DICT), { log: logFile })]);
+  const attach = parts.map((p) => progress.input(p));
+  progress.start();
+  try {
+    await Promise.all([
+      run(compressArgv('xz', level, parts[0]!, XZ_DICT), { log: logFile, onSpawn: attach[0] }),
+      run(compressArgv('xz', level, parts[1]!, XZ_REST_DICT), { log: logFile, onSpawn: attach[1] }),
+    ]);
+  } catch (e) {
+    progress.stop(false);
+    throw e;
+  }
+  progress.stop();
   const out = `${cpio}.base.xz`;
   const streams = parts.map((p) => statSync(`${p}.xz`).size);
   copyFileSync(`${parts[0]}.xz`, out);

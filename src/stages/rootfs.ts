@@ -90,8 +90,14 @@ const MMDEBSTRAP_PHASE = /^I: (running apt-get update|downloading packages|extra
  */
 function relayProgress(line: string): void {
   const m = /^==> ([\w-]+)$/.exec(line) ?? MMDEBSTRAP_PHASE.exec(line);
-  if (m) log.info(`rootfs: ${m[1]}`);
+  if (m) return log.info(`rootfs: ${m[1]}`);
+  // A step's progress inside the hook (log.progress there: not a terminal, so plain lines).
+  const p = PROGRESS_LINE.exec(line);
+  if (p) log.progress(`rootfs: ${p[1]}`, / in \d+ s$/.test(p[1]!));
 }
+
+/** A progress line as log.progress writes it: "    STEP: 41% of 277 MiB VERB[ in N s]". */
+export const PROGRESS_LINE = /^ {4}([\w-]+: \d+% of \d+ MiB .*)$/;
 
 export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup): Promise<void> {
   const p = ctx.plan;

@@ -24,6 +24,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each whole line of the output (stdout and stderr), as it comes: for progress. */
   onLine?: (line: string) => void;
+  /** Called with the child once it is started (progress reads its open files, src/tools/progress.ts). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface RunResult {
@@ -103,6 +105,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   }
   running.add(child);
   child.on('exit', () => running.delete(child));
+  opts.onSpawn?.(child);
   const out: Buffer[] = [];
   let combined = '';
   let partial = '';

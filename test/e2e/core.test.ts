@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 const OUT = e2eDir('core');
 const ISO = join(OUT, 'debian2docker.iso');
 const MANIFEST = join(OUT, 'debian2docker.manifest.json');
-const CHECKS = ['docker ready', 'storage driver overlay2', 'test disk mounted', 'image imported from a tarball', 'container runs', 'container on the default bridge gets an address', 'clean shutdown'];
+const CHECKS = ['docker ready', 'storage driver overlay2', 'test disk mounted', 'image imported from a tarball', 'container runs', 'the engine has nothing to warn about', 'container on the default bridge gets an address', 'clean shutdown'];
 
 interface Manifest {
   kernel: { version: string; modules: string[] };
@@ -65,11 +65,13 @@ function assertPassed(r: TestReport, extra: string[] = []): void {
 
 describe('core image', { skip: SKIP }, () => {
   let manifest: Manifest;
+  let buildLog = '';
 
   before(async () => {
     rmSync(OUT, { recursive: true, force: true });
     const r = await cli(['build', '-o', OUT], { env: { SOURCE_DATE_EPOCH: REPRO_SDE } });
     assert.equal(r.status, 0, `build failed:\n${r.stderr}`);
+    buildLog = r.stderr;
     manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
   });
 
@@ -106,6 +108,11 @@ describe('core image', { skip: SKIP }, () => {
     // The root stage is either built (with its pack step) or taken from the stage cache, which a
     // machine that built this config before (CI's runners keep ~/.cache) may already hold.
     const root = 'rootfs (cached)' in manifest.stages ? ['rootfs (cached)'] : ['rootfs', 'rootfs/pack'];
+    // A build's log (not a terminal here) shows how far the compressors are: a first and a last line.
+    if ('rootfs' in manifest.stages) {
+      assert.match(buildLog, /^ {4}rootfs: pack: 0% of \d+ MiB compressed$/m, 'the pack step says it starts');
+      assert.match(buildLog, /^ {4}rootfs: pack: 100% of \d+ MiB compressed in \d+ s$/m, 'the pack step says it is done');
+    }
     for (const s of ['preflight', 'cache-key', ...root, 'layer', 'initrd', 'bootloader', 'iso']) assert.ok(s in manifest.stages, `stage timing ${s} (stages: ${Object.keys(manifest.stages).join(', ')})`);
     // Nothing half-written or left over next to the outputs.
     assert.deepEqual(readdirSync(OUT).filter((f) => f.endsWith('.partial')), []);

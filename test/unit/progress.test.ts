@@ -1,0 +1,72 @@
+// Progress of long steps (src/tools/progress.ts, src/log.ts): the figure is what the compressors
+// have read of their inputs, read from the kernel; a step always shows a first and a last line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { run } from '../../src/tools/exec.js';
+import { ByteProgress, formatBytesDone, readOffset } from '../../src/tools/progress.js';
+import { PROGRESS_LINE } from '../../src/stages/rootfs.js';
+
+test('readOffset: the offset of a file a process has open, undefined when it has not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'd2d-progress-'));
+  try {
+    const f = join(dir, 'data');
+    writeFileSync(f, Buffer.alloc(100000, 7));
+    assert.equal(readOffset(process.pid, f), undefined, 'not open yet');
+    const fd = openSync(f, 'r');
+    readSync(fd, Buffer.alloc(12345), 0, 12345, null);
+    assert.equal(readOffset(process.pid, f), 12345);
+    closeSync(fd);
+    assert.equal(readOffset(process.pid, f), undefined, 'closed');
+    assert.equal(readOffset(2 ** 22 + 17, f), undefined, 'no such process');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('formatBytesDone: whole percent, never over 100, MiB rounded', () => {
+  assert.equal(formatBytesDone(0, 277 * 1048576), '0% of 277 MiB');
+  assert.equal(formatBytesDone(113 * 1048576, 277 * 1048576), '40% of 277 MiB');
+  assert.equal(formatBytesDone(300, 200), '100% of 1 MiB');
+  assert.equal(formatBytesDone(0, 0), '100% of 1 MiB');
+});
+
+test('ByteProgress over a real compressor: a first line at 0%, a last at 100% with the time; the relay reads both', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'd2d-progress-'));
+  try {
+    const f = join(dir, 'in');
+    writeFileSync(f, randomBytes(3 * 1048576));
+    const lines: [string, boolean][] = [];
+    const p = new ByteProgress('pack', 'compressed', (l, final) => lines.push([l, final]), 50);
+    const attach = p.input(f);
+    p.start();
+    await run(['xz', '-T1', '-1', '--keep', '--force', f], { onSpawn: attach });
+    assert.equal(p.done(), 3 * 1048576, 'the whole input once xz has exited');
+    p.stop();
+    assert.deepEqual(lines[0], ['pack: 0% of 3 MiB compressed', false]);
+    const last = lines[lines.length - 1]!;
+    assert.match(last[0], /^pack: 100% of 3 MiB compressed in \d+ s$/);
+    assert.equal(last[1], true);
+    for (const [l] of lines) assert.match(`    ${l}`, PROGRESS_LINE, 'the rootfs stage relays every line the hook prints');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed step ends without a 100% line', () => {
+  const lines: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'd2d-progress-'));
+  try {
+    writeFileSync(join(dir, 'in'), 'x');
+    const p = new ByteProgress('pack', 'compressed', (l) => lines.push(l), 1000);
+    p.input(join(dir, 'in'));
+    p.start();
+    p.stop(false);
+    assert.deepEqual(lines, ['pack: 0% of 1 MiB compressed']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
