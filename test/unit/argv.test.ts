@@ -126,7 +126,7 @@ test('qemu: BIOS CD-ROM under TCG, headless, user networking restricted', () => 
   assert.deepEqual(
     qemuArgv({ accel: 'tcg', memoryMiB: 1024, cpus: 2, firmware: 'bios', boot: { kind: 'cdrom', image: 'a.iso' }, disks: [{ file: 't.iso', readonly: true }], serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true }),
     [
-      'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg,thread=single', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nodefaults', '-no-user-config', '-vga', 'std',
+      'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg,thread=single', '-cpu', 'qemu64', '-m', '1024', '-smp', '2', '-nodefaults', '-no-user-config', '-vga', 'std',
       '-drive', 'if=none,id=boot,format=raw,file=a.iso,media=cdrom,readonly=on', '-device', 'ide-cd,drive=boot,bootindex=0',
       '-drive', 'if=none,id=disk0,format=raw,file=t.iso,readonly=on', '-device', 'virtio-blk-pci,drive=disk0',
       '-netdev', 'user,id=net0,restrict=on', '-device', 'virtio-net-pci,netdev=net0', '-device', 'virtio-rng-pci',
