@@ -107,6 +107,32 @@ export function keepOnlyLogs(dir: string): void {
   log.info(`the failed build's logs are in ${join(dir, 'logs')} (--keep-work keeps the whole work folder)`);
 }
 
+/**
+ * Take the root stage from the cache. The cache only saves time: an entry another build removed or is
+ * replacing meanwhile (two builds at once, each evicting or storing) means this build makes its own.
+ */
+function restoreRootStage(ctx: Context, stages: StageCache, entry: CacheEntry): boolean {
+  const t = Date.now();
+  try {
+    stages.restore(entry, ctx.ws.dir);
+  } catch (e) {
+    log.warn(`the stage cache's entry ${entry.key} went away while it was read (${(e as Error).message}); building the root file system`);
+    return false;
+  }
+  ctx.timings['rootfs (cached)'] = (Date.now() - t) / 1000;
+  log.info(`root file system from the stage cache (${entry.key}); --no-cache builds it anew`);
+  return true;
+}
+
+/** Keep the root stage for the next build; a cache that cannot take it (full disk, another build's entry) is said, not fatal. */
+function storeRootStage(stages: StageCache, entry: CacheEntry, workDir: string): void {
+  try {
+    stages.store(entry, workDir);
+  } catch (e) {
+    log.warn(`the root file system was not kept in the stage cache: ${(e as Error).message}`);
+  }
+}
+
 async function stagesAndPublish(ctx: Context, config: ReturnType<typeof loadConfig>['config'], opts: BuildOptions, t0: number): Promise<{ plan: BuildPlan; manifestPath: string }> {
   const plan = ctx.plan;
   const sources = extraSourceFiles(ctx);
@@ -125,17 +151,11 @@ async function stagesAndPublish(ctx: Context, config: ReturnType<typeof loadConf
   const apt = { cacheDir: cache, sources, rootVersions: cached?.versions };
   // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs stage.
   const images = plan.images.length > 0 ? await runStage(ctx, 'images', (l) => buildImages(ctx, l, apt)) : [];
-  if (cached?.entry) {
-    const t = Date.now();
-    stages!.restore(cached.entry, ctx.ws.dir);
-    ctx.timings['rootfs (cached)'] = (Date.now() - t) / 1000;
-    log.info(`root file system from the stage cache (${cached.entry.key}); --no-cache builds it anew`);
-  } else {
-    await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, apt));
-  }
+  if (cached?.entry && !restoreRootStage(ctx, stages!, cached.entry)) cached.entry = undefined;
+  if (!cached?.entry) await runStage(ctx, 'rootfs', (l) => buildRootfs(ctx, l, apt));
   const inside = JSON.parse(readFileSync(ctx.ws.insideReport, 'utf8')) as InsideReport;
   if (!cached?.entry) Object.assign(ctx.timings, Object.fromEntries(Object.entries(inside.timings).map(([k, v]) => [`rootfs/${k}`, v])));
-  if (stages && cached?.key && !cached.entry) stages.store({ key: cached.key, sourceDateEpoch: plan.sourceDateEpoch, payload: inside.pack.payload }, ctx.ws.dir);
+  if (stages && cached?.key && !cached.entry) storeRootStage(stages, { key: cached.key, sourceDateEpoch: plan.sourceDateEpoch, payload: inside.pack.payload }, ctx.ws.dir);
   const layer = await runStage(ctx, 'layer', (l) => buildLayer(ctx, join(ctx.ws.dir, inside.pack.payload), inside.pack.files, l));
   inside.pack = {
     files: inside.pack.files + layer.entries,

@@ -24,7 +24,7 @@ import type { InsideReport } from './manifest.js';
 export const KEEP_ENTRIES = 10;
 
 /** What an entry holds: the work-folder files the later stages read (the payload is named in inside.json). */
-const ENTRY_FILES = ['inside.json', 'busybox', 'vmlinuz', BASE_FILES.tail, BASE_FILES.list, BASE_FILES.passwd, BASE_FILES.group];
+export const ENTRY_FILES = ['inside.json', 'busybox', 'vmlinuz', BASE_FILES.tail, BASE_FILES.list, BASE_FILES.passwd, BASE_FILES.group];
 const ENTRY_DIRS = ['stage1'];
 
 function hashTree(h: ReturnType<typeof createHash>, path: string, base = path): void {
@@ -123,11 +123,16 @@ export class StageCache {
     }
   }
 
-  /** Copy an entry's files into a build's work folder. */
+  /** Copy an entry's files into a build's work folder; on a failure (the entry went away) none of them stays there. */
   restore(e: CacheEntry, workDir: string): void {
     const d = this.entryDir(e.key);
-    for (const f of [...ENTRY_FILES, e.payload]) copyFileSync(join(d, f), join(workDir, f), constants.COPYFILE_FICLONE);
-    for (const sub of ENTRY_DIRS) if (existsSync(join(d, sub))) cpSync(join(d, sub), join(workDir, sub), { recursive: true });
+    try {
+      for (const f of [...ENTRY_FILES, e.payload]) copyFileSync(join(d, f), join(workDir, f), constants.COPYFILE_FICLONE);
+      for (const sub of ENTRY_DIRS) if (existsSync(join(d, sub))) cpSync(join(d, sub), join(workDir, sub), { recursive: true });
+    } catch (err) {
+      for (const f of [...ENTRY_FILES, e.payload, ...ENTRY_DIRS]) rmSync(join(workDir, f), { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** Keep a finished root stage. Written under a temporary name and renamed: a reader never sees half an entry. */
