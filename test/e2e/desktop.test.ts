@@ -6,13 +6,13 @@
 // .cache/e2e/desktop/ (PNG).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { colourShare, dominantColour, parsePpm, type Rgb } from '../../src/vm/ppm.js';
 import { cli, e2eDir, SKIP } from './helpers.js';
 import { Session, withSession } from '../support/vmsession.js';
+import { inspect } from './inspect.js';
 
 const OUT = e2eDir('desktop');
 const LOG = join(OUT, 'console.log');
@@ -67,18 +67,6 @@ async function switchVt(s: Session, vt: number): Promise<void> {
     if (r.status === 0) return;
   }
   assert.fail(`Ctrl+Alt+F${vt} did not bring VT ${vt} to the screen (three tries)\n${await guestState(s)}`);
-}
-
-interface Inspect {
-  Id: string;
-  HostConfig: { Privileged: boolean; CapDrop: string[] | null; CapAdd: string[] | null; SecurityOpt: string[] | null; NetworkMode: string; IpcMode: string; PidMode: string; Binds: string[] | null; Devices: unknown[] | null };
-  Config: { User: string; Env: string[] };
-  Mounts: { Source: string; Destination: string; Type: string }[];
-}
-
-async function inspect(s: Session, name: string): Promise<Inspect> {
-  const out = await s.sh(`docker inspect d2d-desktop-${name}`);
-  return (JSON.parse(out.slice(out.indexOf('['))) as Inspect[])[0]!;
 }
 
 describe('desktop sessions', { skip: SKIP }, () => {
@@ -184,38 +172,6 @@ describe('desktop sessions', { skip: SKIP }, () => {
       await again;
       await waitForColour(s, 'kiosk-back', GREEN, 0.85, 600000);
       assert.notEqual((await inspect(s, 'kiosk')).Id, k.Id, 'a new container');
-      await s.off();
-    });
-  });
-
-  test('build --app: a text app as its own live CD, on its VT, locked; typed keys reach it', { timeout: 30 * 60000 }, async () => {
-    const dir = join(OUT, 'app');
-    mkdirSync(dir, { recursive: true });
-    const tarball = join(dir, 'tool.tar');
-    writeFileSync(tarball, busyboxImage(readFileSync('/bin/busybox'), 'd2d-test/tool:1', 0).tarball);
-    writeFileSync(join(dir, 'base.yaml'), 'name: d2d-app\ninitramfs: {compression: zstd, level: 3}\npersistence: {enabled: false}\n');
-    const r = await cli(['build', join(dir, 'base.yaml'), '--app', tarball, '--app-text', '-o', dir]);
-    assert.equal(r.status, 0, `build --app failed:\n${r.stderr}`);
-    await withSession(LOG, () => Session.start({ boot: { kind: 'cdrom', image: join(dir, 'd2d-app.iso') }, firmware: 'bios', memoryMiB: 1024 }, LOG, 'app', { qmp: true }), async (s) => {
-      await s.m.console.waitFor(/d2d: desktop app: app starting on vt2/, 600000);
-      await s.sh('n=0; until [ "$(docker inspect -f "{{.State.Running}}" d2d-desktop-app 2>/dev/null)" = true ]; do n=$((n+1)); [ $n -lt 120 ] || exit 1; sleep 1; done');
-      const c = await inspect(s, 'app');
-      assert.deepEqual(c.HostConfig.CapDrop, ['ALL']);
-      assert.equal(c.HostConfig.NetworkMode, 'none');
-      assert.match(await s.sh('cat /sys/class/tty/tty0/active'), /^tty2\s*$/m, "the app's VT is on the screen");
-      // Locked: no shell on the screen's first VT (the serial console keeps one).
-      assert.doesNotMatch(await s.sh('busybox ps -o args'), /console-shell tty1/);
-      // Type on the keyboard as a person would: the app gets it. Keys that come before the app's shell has the
-      // terminal may be lost, as a person's would: then the line is typed again, up to three times, each time
-      // waiting for its effect (the file), not for a guessed moment.
-      const keys = [...'touch typed'].map((ch) => (ch === ' ' ? 'spc' : ch)).concat(['ret']);
-      let typed = false;
-      for (let i = 0; i < 3 && !typed; i++) {
-        for (const k of keys) await s.sendKeys([k]);
-        typed = (await s.try('n=0; until docker exec d2d-desktop-app ls /home/user/typed; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done', 120000)).status === 0;
-      }
-      assert.ok(typed, 'the keys typed on the screen reached the app (three tries)');
-      await s.screendump(join(OUT, 'app.png'), 'png');
       await s.off();
     });
   });

@@ -18,16 +18,13 @@ import { DROPIN_LABEL } from '../../src/plan/images.js';
 import type { ImageRecord } from '../../src/stages/images.js';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { cli, e2eDir, freePort, SKIP } from './helpers.js';
+import { assertChecks } from './checks.js';
 
 const OUT = e2eDir('images');
 const SCENARIO = join(PACKAGE_ROOT, 'test/e2e/scenarios/images.sh');
 
 function assertAll(r: TestReport, names: string[]): void {
-  for (const name of names) {
-    const x = r.results.find((y) => y.name === name);
-    assert.ok(x, `check '${name}' did not run`);
-    assert.ok(x.ok, `check '${name}' failed: ${x.detail}`);
-  }
+  assertChecks(r, names);
   assert.ok(r.ok, JSON.stringify(r.results.filter((x) => !x.ok)));
 }
 

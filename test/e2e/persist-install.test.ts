@@ -1,0 +1,74 @@
+// End to end, install to disk (docs/persistence.md): `install` to a disk image with encrypted
+// persistence, boot it with BIOS, upgrade it to a newer build, boot that with UEFI, and boot the
+// previous build from the fallback entry. Two small builds: the second is the newer build.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, SKIP } from './helpers.js';
+import { Session, withSession } from '../support/vmsession.js';
+import { buildPersist, freshDir, PASS, persistDir, unlock } from './persist.js';
+
+const { out: OUT, log: LOG, old: OLD, new: NEW } = persistDir('persist-install');
+
+describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
+  before(async () => {
+    freshDir(OUT);
+    await buildPersist(OUT, 'd2d-persist');
+    await buildPersist(OUT, 'd2d-persist-new');
+  }, { timeout: 40 * 60000 });
+
+  test('install to a disk image: BIOS boot with persistence; upgrade to a newer build, UEFI boots it; the fallback entry boots the old one', { timeout: 60 * 60000 }, async () => {
+    const disk = join(OUT, 'disk.img');
+    rmSync(disk, { force: true });
+    const passFile = join(OUT, 'pass');
+    writeFileSync(passFile, PASS);
+    // No terminal and no --yes: refused before anything is written.
+    let r = await cli(['install', OLD, '--disk', disk, '--size', '2G', '--encrypt', '--passphrase-file', passFile], { quiet: true });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /needs a terminal to ask on/);
+    assert.deepEqual(execFileSync('sh', ['-c', `tr -d '\\0' <${disk} | wc -c`], { encoding: 'utf8' }).trim(), '0', 'the new disk image was not written');
+    rmSync(disk);
+    r = await cli(['install', OLD, '--disk', disk, '--size', '2G', '--encrypt', '--passphrase-file', passFile, '--yes', '--console-log', join(OUT, 'install1.log')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Installed d2d-persist \([0-9a-f]+\) on \/dev\/vd[a-z]: boots with BIOS and UEFI, with encrypted persistence/);
+    const names = (JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })) as { partitiontable: { partitions: { name?: string }[] } }).partitiontable.partitions.map((p) => p.name);
+    assert.deepEqual(names, ['d2d-esp', 'd2d-bios', 'd2d-persist']);
+
+    const boot = (firmware: 'bios' | 'uefi', title: string): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title);
+    await withSession(LOG, () => boot('bios', 'install: BIOS, first boot'), async (s) => {
+      await unlock(s);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1');
+      await s.sh('echo installed-data > /data/inst.txt && sync');
+      await s.off();
+    }, { disks: [disk] });
+
+    r = await cli(['install', NEW, '--disk', disk, '--console-log', join(OUT, 'install2.log')]);
+    assert.equal(r.status, 0, r.stderr);
+    // The installer VM boots with d2d.persist=off: the disk's volume is left locked.
+    assert.match(readFileSync(join(OUT, 'install2.log'), 'utf8'), /persistence: off for this boot \(d2d\.persist=off\)/);
+    assert.match(r.stdout, /Upgrading the install on \/dev\/vd[a-z]: [0-9a-f]+ -> [0-9a-f]+; the current build stays as a fallback entry/);
+
+    await withSession(LOG, () => boot('uefi', 'install: UEFI, upgraded'), async (s) => {
+      await unlock(s);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '2', 'the newer build boots by default');
+      assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data', 'persistence survived the upgrade');
+      await s.off();
+    }, { disks: [disk] });
+
+    await withSession(LOG, () => boot('bios', 'install: BIOS, fallback entry'), async (s) => {
+      await s.waitFor(/previous build/, 300000);
+      // The newer build's four entries come first; the fifth is the previous build's default.
+      for (let i = 0; i < 4; i++) {
+        s.keys('\x1b[B');
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      s.keys('\r');
+      await unlock(s);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1', 'the fallback entry boots the older build');
+      assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data');
+      await s.off();
+    }, { disks: [disk] });
+  });
+});
