@@ -7,6 +7,7 @@ import { doctor } from './commands/doctor.js';
 import { cacheReport, cleanCaches, formatCacheReport, formatCleanResult } from './commands/cache.js';
 import { buildInDocker } from './commands/indocker.js';
 import { runVm } from './commands/run.js';
+import { parsePublish } from './vm/publish.js';
 import { testImageReport, verdictLine } from './commands/test.js';
 import { install } from './commands/install.js';
 import { loadConfig } from './config/load.js';
@@ -157,12 +158,14 @@ export function makeProgram(api: CliApi = REAL_API): Command {
       .addOption(new Option('--boot-from <medium>', 'attach the image as').choices(['cdrom', 'usb', 'disk']).default('cdrom'))
       .option('--disk <file...>', 'extra disk image(s) to attach (virtio)')
       .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto')
-      .addOption(new Option('--tcg-threads <mode>', 'under TCG, one host thread for all vCPUs or one each (default: multi for run, single for test)').choices(['single', 'multi']));
+      .addOption(new Option('--tcg-threads <mode>', 'under TCG, one host thread for all vCPUs or one each (default: multi for run, single for test)').choices(['single', 'multi']))
+      .option('-p, --publish <host:guest>', 'forward a guest TCP port to 127.0.0.1:HOST (repeatable), e.g. -p 8080:80', (v: string, all: string[]) => [...all, v], [] as string[]);
 
   vmOptions(program.command('run'))
     .description('boot an image in QEMU with its serial console in this terminal (Ctrl-A X quits)')
     .argument('<image>', 'NAME.iso, or NAME.kernel (with NAME.initrd beside it)')
     .option('--display', 'open a QEMU window too')
+    .option('--docker-context <name>', "create or update this Docker context on the host: your docker CLI reaches the guest's engine (TLS remote API, docs/server.md)")
     .action(async (image: string, o: Record<string, unknown>) => {
       setExit(await runVm(image, o));
     });
@@ -194,7 +197,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     .option('--console-log <file>', 'write the whole serial console to this file')
     .option('--json', 'when done, print one JSON document on stdout: each check with its name, result, detail and duration')
     .action(async (image: string, o: Record<string, unknown>) => {
-      const r = await api.testImageReport(image, o);
+      const r = await api.testImageReport(image, { ...o, forwards: parsePublish((o.publish as string[] | undefined) ?? []) });
       process.stderr.write(verdictLine(r) + '\n');
       if (o.json) json(testResult(image, r));
       // A failed check is the image's verdict, not an error: the document says ok: false, the exit status is 1.

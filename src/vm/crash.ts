@@ -6,7 +6,15 @@
 // kernel patches its own code at run time while another vCPU runs the half-patched instruction), and
 // once in 25 boots elsewhere. Single-threaded TCG, the harness's default, makes it rare; this is the
 // safety net. A failed check is never retried: only a dead guest kernel is.
-import type { Machine } from './machine.js';
+import type { SerialConsole } from './console.js';
+
+/** What the crash-aware boot needs of a running guest: a Machine, or a `debian2docker run` process whose
+ *  output is the guest's serial console. */
+export interface BootedGuest {
+  readonly console: SerialConsole;
+  readonly exited: Promise<unknown>;
+  kill(): void;
+}
 
 /** What a dying guest kernel prints on the serial console. */
 export const GUEST_CRASH = /Kernel panic|BUG: |Oops: |general protection fault/;
@@ -23,7 +31,7 @@ export class GuestCrashed extends Error {
  * does at a clean poweroff): that is no crash, so it then never settles, instead of beating the shutdown to
  * the race with an error.
  */
-export function crashWatch(m: Machine): Promise<never> {
+export function crashWatch(m: BootedGuest): Promise<never> {
   const crashed = m.console.waitFor(GUEST_CRASH, 24 * 3600 * 1000).then(
     (x) => {
       throw new GuestCrashed(x[0]);
@@ -56,7 +64,7 @@ export interface BootRetryOptions {
  * If the guest kernel crashed, during `run` or as the reason `run` failed, boot once more (after
  * `beforeRetry`); any other failure is the result.
  */
-export async function bootWithRetry<S, T>(start: (attempt: number) => S, machine: (s: S) => Machine, run: (s: S, attempt: number) => Promise<T>, o: BootRetryOptions = {}): Promise<T> {
+export async function bootWithRetry<S, T>(start: (attempt: number) => S, machine: (s: S) => BootedGuest, run: (s: S, attempt: number) => Promise<T>, o: BootRetryOptions = {}): Promise<T> {
   const attempts = 1 + (o.retries ?? 1);
   for (let attempt = 1; ; attempt++) {
     const s = start(attempt);

@@ -3,13 +3,59 @@
 // the guest and from the host (SSH, the boot2docker-data key, the remote API with its certificates).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { testImageReport } from '../../src/commands/test.js';
+import { busyboxImage } from '../../src/oci/dockerArchive.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { cli, e2eDir, freePort, ROOTLESS_USER, SKIP } from './helpers.js';
+import { SerialConsole } from '../../src/vm/console.js';
+import { bootWithRetry, type BootedGuest } from '../../src/vm/crash.js';
+import { CLI, cli, e2eDir, freePort, ROOTLESS_USER, SKIP } from './helpers.js';
 import { assertPassed, httpsGet, type Manifest } from './checks.js';
+
+/**
+ * `debian2docker run IMAGE --docker-context NAME` as a person starts it: its standard output is the guest's
+ * serial console (so the crash-aware boot watches it), its standard error says when the context is made.
+ */
+function startRun(image: string, context: string, env: Record<string, string>, log: string): BootedGuest & { said: (re: RegExp, timeoutMs: number) => Promise<string> } {
+  const p = spawn(process.execPath, [CLI, 'run', image, '--docker-context', context, '--tcg-threads', 'single'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const serial = new SerialConsole(p.stdout, p.stdin, (s) => appendFileSync(log, s));
+  let stderr = '';
+  const waiters: (() => void)[] = [];
+  p.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    appendFileSync(log, b.toString().replace(/^/gm, '[run] '));
+    waiters.forEach((w) => w());
+  });
+  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  return {
+    console: serial,
+    exited,
+    kill: () => {
+      try {
+        process.kill(-p.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    },
+    said: (re, timeoutMs) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`run never said ${re} in ${timeoutMs / 1000} s:\n${stderr}`)), timeoutMs);
+        const check = (): void => {
+          const m = re.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[0]);
+          }
+        };
+        waiters.push(check);
+        void exited.then(() => setTimeout(() => reject(new Error(`run ended before it said ${re}:\n${stderr}`)), 100));
+        check();
+      }),
+  };
+}
 
 describe('customised image: zstd, files, hooks, SSH; built rootless when a build user is given', { skip: SKIP }, () => {
   const out = e2eDir('custom');
@@ -103,5 +149,36 @@ describe('customised image: zstd, files, hooks, SSH; built rootless when a build
       ],
     });
     assertPassed(r, ['scenario', 'ssh with the configured key reaches Docker', 'ssh refuses passwords and other keys', 'boot2docker-data userdata.tar key logs in', 'remote API: TLS with the client certificate fetched over SSH; refused without one']);
+  });
+
+  test("run --docker-context: the host's own docker CLI (Debian's docker.io, another release than the guest's engine) loads an image into the guest and runs it", { timeout: 30 * 60000 }, async () => {
+    const context = `d2d-e2e-${process.pid}`;
+    const config = join(out, 'docker-config');
+    rmSync(config, { recursive: true, force: true });
+    mkdirSync(config, { recursive: true });
+    const env = { DOCKER_CONFIG: config };
+    const tarball = join(out, 'ctx-image.tar');
+    writeFileSync(tarball, busyboxImage(readFileSync('/bin/busybox'), 'd2d-test/ctx:1', 0).tarball);
+    const log = join(out, 'console-run.log');
+    const docker = async (...args: string[]): Promise<string> => (await promisify(execFile)('docker', ['--context', context, ...args], { env: { ...process.env, ...env }, timeout: 300000, encoding: 'utf8' })).stdout.trim();
+    await bootWithRetry(
+      () => startRun(join(out, 'd2d-custom.kernel'), context, env, log),
+      (r) => r,
+      async (r) => {
+        const said = await r.said(/docker context \S+ (created|updated)[^\n]*|docker context \S+ not made:[^\n]*/, 20 * 60000);
+        assert.match(said, new RegExp(`^docker context ${context} created: the guest's engine on 127\\.0\\.0\\.1:\\d+ \\(TLS, client certificate\\)`));
+        assert.match(await docker('load', '-i', tarball), /Loaded image: d2d-test\/ctx:1/);
+        assert.equal(await docker('run', '--rm', '--network', 'none', 'd2d-test/ctx:1', 'echo', 'hello-through-the-context'), 'hello-through-the-context');
+        assert.match(await docker('images', '--format', '{{.Repository}}:{{.Tag}}'), /^d2d-test\/ctx:1$/m);
+        const [client, server] = (await docker('version', '--format', '{{.Client.Version}} {{.Server.Version}}')).split(' ');
+        assert.notEqual(client, server, 'a different release on each side');
+        // The context keeps its own copies of the TLS files: none is left in a temporary folder.
+        assert.match(execFileSync('docker', ['context', 'inspect', context, '--format', '{{.Endpoints.docker.Host}}'], { env: { ...process.env, ...env }, encoding: 'utf8' }), /^tcp:\/\/127\.0\.0\.1:\d+$/m);
+        // Ctrl-A X quits QEMU, as at a terminal; run ends with it.
+        r.console.send('\x01x');
+        assert.equal(await r.exited, 0);
+      },
+      { note: (why) => appendFileSync(log, `\n== ${why}\n`) },
+    );
   });
 });
