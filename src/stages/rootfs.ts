@@ -8,6 +8,7 @@ import { dropAptSnapshot, mergeAptCache, snapshotAptCache } from './aptcache.js'
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { log } from '../log.js';
+import { PackageProgress } from '../tools/progress.js';
 import { mmdebstrapArgv } from '../tools/mmdebstrap.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -117,7 +118,19 @@ export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup):
     aptCacheOut: cache?.out,
   });
   try {
-    await run(argv, { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) }, onLine: relayProgress });
+    const packages = new PackageProgress(apt.rootVersions?.length, (line, final) => log.progress(line, final));
+    try {
+      await run(argv, {
+        log: logFile,
+        env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) },
+        onLine: (line) => {
+          packages.line(line);
+          relayProgress(line);
+        },
+      });
+    } finally {
+      packages.finish();
+    }
     if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
   } catch (e) {
     const insideErr = join(ctx.ws.dir, 'inside-error.json');

@@ -1,9 +1,11 @@
 // Progress of a step that reads files with an external program (xz, zstd): how many bytes the
 // programs have read of their inputs, out of the total. The programs print nothing useful when
 // not on a terminal, so the figure comes from the kernel: the offset of each program's open
-// input file (/proc/PID/fdinfo). Lines go through a sink (log.progress): a live line on a
-// terminal, plain lines now and then in a log (CI).
+// input file (/proc/PID/fdinfo). And mmdebstrap's packages: how many are downloaded and installed,
+// counted in its root. Lines go through a sink (log.progress): a live line on a terminal, plain lines
+// now and then in a log (CI).
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 
 /** How far process `pid` has read the file `path`: its open file's offset, or undefined when it has it not open. */
@@ -105,5 +107,75 @@ export class ByteProgress {
 
   private report(): void {
     this.emit(`${this.label}: ${formatBytesDone(this.done(), this.total())} ${this.verb}`, false);
+  }
+}
+
+/** What mmdebstrap is doing, from its own `I:` lines, and where its root is. */
+type PackagePhase = { name: string; count: (root: string) => number; verb: string };
+
+/** Files in `dir` whose names end with `suffix` (0 when the folder is not there yet). */
+function countFiles(dir: string, suffix: string): number {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith(suffix)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** mmdebstrap's phases that take a while, and how far each is, read from its root. */
+const PACKAGE_PHASES: Record<string, PackagePhase> = {
+  'downloading packages': { name: 'downloading packages', count: (r) => countFiles(join(r, 'var/cache/apt/archives'), '.deb'), verb: 'at hand' },
+  'installing essential packages': { name: 'installing essential packages', count: (r) => countFiles(join(r, 'var/lib/dpkg/info'), '.list'), verb: 'installed' },
+  'installing remaining packages': { name: 'installing remaining packages', count: (r) => countFiles(join(r, 'var/lib/dpkg/info'), '.list'), verb: 'installed' },
+};
+
+/**
+ * How far mmdebstrap is with the image's packages: while it downloads, the .deb files in its root's apt
+ * archive folder; while it installs, dpkg's file lists. Fed mmdebstrap's output lines (`line`); reports
+ * every `everyMs` as "rootfs: installing remaining packages: 57 of 127 installed", and a last line for
+ * each phase when the next begins (`of N` when the package count is known: a cached build's plan has it).
+ * mmdebstrap draws its own bar only on a terminal, and never in a log.
+ */
+export class PackageProgress {
+  private root: string | undefined;
+  private phase: PackagePhase | undefined;
+  private t0 = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly total: number | undefined,
+    private readonly emit: (line: string, final: boolean) => void,
+    private readonly everyMs = 3000,
+  ) {}
+
+  line(l: string): void {
+    const tmp = /^I: using (\/\S+) as tempdir/.exec(l);
+    if (tmp) this.root = tmp[1];
+    // Any other step of mmdebstrap's (I: ...) or of the image's (==> ...) ends the phase.
+    if (!/^(I: |==> )/.test(l)) return;
+    this.finish();
+    const m = /^I: ([a-z ]+?)(\.\.\.| with apt| inside)/.exec(l);
+    this.phase = m ? PACKAGE_PHASES[m[1]!] : undefined;
+    if (this.phase && this.root) {
+      this.t0 = Date.now();
+      this.timer = setInterval(() => this.report(false), this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** The current phase's last line; call it when mmdebstrap ends too (it also stops the timer). */
+  finish(): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.report(true);
+    this.phase = undefined;
+  }
+
+  private report(final: boolean): void {
+    if (!this.phase || !this.root) return;
+    const n = this.phase.count(this.root);
+    const of = this.total !== undefined ? ` of ${this.total}` : '';
+    this.emit(`rootfs: ${this.phase.name}: ${n}${of} ${this.phase.verb}${final ? ` in ${((Date.now() - this.t0) / 1000).toFixed(0)} s` : ''}`, final);
   }
 }

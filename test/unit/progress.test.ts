@@ -2,12 +2,13 @@
 // have read of their inputs, read from the kernel; a step always shows a first and a last line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/tools/exec.js';
-import { ByteProgress, formatBytesDone, readOffset } from '../../src/tools/progress.js';
+import { ByteProgress, formatBytesDone, PackageProgress, readOffset } from '../../src/tools/progress.js';
+import { scratchDir } from '../support/scratch.js';
 import { PROGRESS_LINE } from '../../src/stages/rootfs.js';
 
 test('readOffset: the offset of a file a process has open, undefined when it has not', () => {
@@ -69,4 +70,35 @@ test('a failed step ends without a 100% line', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('mmdebstrap packages: each phase ends with its count from the root (debs at hand, dpkg lists installed)', () => {
+  const root = scratchDir('d2d-pkgprog-');
+  const lines: [string, boolean][] = [];
+  const p = new PackageProgress(5, (l, final) => lines.push([l, final]), 60000);
+  p.line(`I: using ${root} as tempdir`);
+  p.line('I: downloading packages with apt...');
+  mkdirSync(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
+  for (const f of ['a_1_amd64.deb', 'b_1_amd64.deb', 'c_1_amd64.deb']) writeFileSync(join(root, 'var/cache/apt/archives', f), '');
+  p.line('Get:1 http://mirror a 1 [1 kB]'); // not a phase line: the phase goes on
+  p.line('I: extracting archives...');
+  p.line('I: installing remaining packages inside the chroot...');
+  mkdirSync(join(root, 'var/lib/dpkg/info'), { recursive: true });
+  for (const f of ['a.list', 'b.list', 'b.md5sums']) writeFileSync(join(root, 'var/lib/dpkg/info', f), '');
+  p.line('==> kernel'); // the image's first step inside the hook ends mmdebstrap's phase
+  p.finish(); // nothing more to say
+  assert.equal(lines.length, 2, JSON.stringify(lines));
+  assert.match(lines[0]![0], /^rootfs: downloading packages: 3 of 5 at hand in \d+ s$/);
+  assert.match(lines[1]![0], /^rootfs: installing remaining packages: 2 of 5 installed in \d+ s$/);
+  assert.ok(lines.every(([, final]) => final));
+});
+
+test('mmdebstrap packages: without a known total, the count alone', () => {
+  const root = scratchDir('d2d-pkgprog-');
+  const lines: string[] = [];
+  const p = new PackageProgress(undefined, (l) => lines.push(l), 60000);
+  p.line(`I: using ${root} as tempdir`);
+  p.line('I: installing essential packages...');
+  p.finish();
+  assert.deepEqual(lines.map((l) => l.replace(/ in \d+ s$/, '')), ['rootfs: installing essential packages: 0 installed']);
 });
