@@ -3,14 +3,14 @@
 // -p HOST:GUEST forwards a guest port to 127.0.0.1; --docker-context NAME makes
 // a Docker context on the host that reaches the guest's engine (src/vm/dockercontext.ts).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preflight } from '../stages/preflight.js';
 import { chooseAccel, withFirmwareVars } from '../vm/machine.js';
 import { qemuArgv } from '../vm/qemu.js';
 import { baseSpec, imageBoot, type VmCliOptions } from '../vm/options.js';
-import { parsePublish, type Forward } from '../vm/publish.js';
+import { freePort, parsePublish, type Forward } from '../vm/publish.js';
 import { checkContextName, fetchClientFiles, remoteApiPort, writeDockerContext } from '../vm/dockercontext.js';
 import { SerialConsole } from '../vm/console.js';
 import { D2DError, ExitCode } from '../errors.js';
@@ -26,18 +26,6 @@ export interface RunVmOptions extends VmCliOptions {
   dockerContext?: string;
   /** Seconds to wait for the guest's engine before giving up on the context. */
   contextTimeout?: number;
-}
-
-/** A TCP port on 127.0.0.1 that is free now (QEMU binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The forward that carries the remote API: the one -p gave for its guest port, or a new one on a free port. */

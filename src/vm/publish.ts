@@ -1,6 +1,7 @@
 // `-p HOST:GUEST` for `run` and `test`: a guest's TCP port reachable on the host. Forwards are always
 // bound to 127.0.0.1 (QEMU's user-mode network, hostfwd): another machine on the network never reaches
 // a test or a play VM through them.
+import { createServer } from 'node:net';
 import { D2DError, ExitCode } from '../errors.js';
 
 export interface Forward {
@@ -30,4 +31,16 @@ export function parsePublish(specs: readonly string[]): Forward[] {
     out.push(f);
   }
   return out;
+}
+
+/** A TCP port on 127.0.0.1 that is free now (QEMU binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

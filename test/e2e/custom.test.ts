@@ -26,7 +26,7 @@ function startRun(image: string, context: string, env: Record<string, string>, l
   const waiters: (() => void)[] = [];
   p.stderr.on('data', (b: Buffer) => {
     stderr += b.toString();
-    appendFileSync(log, b.toString().replace(/^/gm, '[run] '));
+    appendFileSync(log, b.toString().replace(/^(?=.)/gm, '[run] '));
     waiters.forEach((w) => w());
   });
   const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));

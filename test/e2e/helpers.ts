@@ -2,11 +2,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { onTestFileExit } from '../support/scratch.js';
 
 export { scratchDir } from '../support/scratch.js';
+export { freePort } from '../../src/vm/publish.js';
 
 export const CLI = join(PACKAGE_ROOT, 'bin/debian2docker.js');
 export const E2E_DIR = join(PACKAGE_ROOT, '.cache/e2e');
@@ -85,18 +85,6 @@ export function cli(
 
 /** The non-root user for the rootless build (CI creates it, with subordinate ids), if any. */
 export const ROOTLESS_USER = process.getuid?.() === 0 ? process.env.D2D_ROOTLESS_USER : undefined;
-
-/** A TCP port on 127.0.0.1 that is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /**
  * The SOURCE_DATE_EPOCH of the default build core.test makes; the reproducibility test builds the
