@@ -118,7 +118,7 @@ export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup):
     aptCacheOut: cache?.out,
   });
   try {
-    const packages = new PackageProgress(apt.rootVersions?.length, (line, final) => log.progress(line, final));
+    const packages = new PackageProgress((line, final) => log.progress(line, final));
     try {
       await run(argv, {
         log: logFile,

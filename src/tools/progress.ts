@@ -132,9 +132,10 @@ const PACKAGE_PHASES: Record<string, PackagePhase> = {
 /**
  * How far mmdebstrap is with the image's packages: while it downloads, the .deb files in its root's apt
  * archive folder; while it installs, dpkg's file lists. Fed mmdebstrap's output lines (`line`); reports
- * every `everyMs` as "rootfs: installing remaining packages: 57 of 127 installed", and a last line for
- * each phase when the next begins (`of N` when the package count is known: a cached build's plan has it).
- * mmdebstrap draws its own bar only on a terminal, and never in a log.
+ * every `everyMs` as "rootfs: installing remaining packages: 57 installed", and a last line for each
+ * phase when the next begins, with its time. A count, not a share: no list known before the run says how
+ * many packages mmdebstrap will install (the cache key's simulated install also holds the kernel's, which
+ * the image's own kernel step installs later). mmdebstrap draws its own bar only on a terminal.
  */
 export class PackageProgress {
   private root: string | undefined;
@@ -143,7 +144,6 @@ export class PackageProgress {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly total: number | undefined,
     private readonly emit: (line: string, final: boolean) => void,
     private readonly everyMs = 3000,
   ) {}
@@ -175,7 +175,6 @@ export class PackageProgress {
   private report(final: boolean): void {
     if (!this.phase || !this.root) return;
     const n = this.phase.count(this.root);
-    const of = this.total !== undefined ? ` of ${this.total}` : '';
-    this.emit(`rootfs: ${this.phase.name}: ${n}${of} ${this.phase.verb}${final ? ` in ${((Date.now() - this.t0) / 1000).toFixed(0)} s` : ''}`, final);
+    this.emit(`rootfs: ${this.phase.name}: ${n} ${this.phase.verb}${final ? ` in ${((Date.now() - this.t0) / 1000).toFixed(0)} s` : ''}`, final);
   }
 }

@@ -66,10 +66,10 @@ describe('core image', { skip: SKIP }, () => {
     if ('rootfs' in manifest.stages) {
       assert.match(buildLog, /^ {4}rootfs: pack: 0% of \d+ MiB compressed$/m, 'the pack step says it starts');
       assert.match(buildLog, /^ {4}rootfs: pack: 100% of \d+ MiB compressed in \d+ s$/m, 'the pack step says it is done');
-      // ... and how far mmdebstrap is with the packages, counted in its root, out of the plan's count.
-      const installed = /^ {4}rootfs: installing remaining packages: (\d+) of (\d+) installed in \d+ s$/m.exec(buildLog);
+      // ... and how far mmdebstrap is with the packages, counted in its root.
+      const installed = /^ {4}rootfs: installing remaining packages: (\d+) installed in \d+ s$/m.exec(buildLog);
       assert.ok(installed, 'the install phase says how many packages it installed');
-      assert.ok(Number(installed[1]) > 50 && Number(installed[1]) <= Number(installed[2]) + 5, `installed ${installed[1]} of ${installed[2]}`);
+      assert.ok(Number(installed[1]) > 50, `installed ${installed[1]}`);
     }
     for (const s of ['preflight', 'cache-key', ...root, 'layer', 'initrd', 'bootloader', 'iso']) assert.ok(s in manifest.stages, `stage timing ${s} (stages: ${Object.keys(manifest.stages).join(', ')})`);
     // Nothing half-written or left over next to the outputs.
