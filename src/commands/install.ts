@@ -17,6 +17,7 @@ import { chooseAccel, Machine } from '../vm/machine.js';
 import { bootWithRetry, GuestCrashed } from '../vm/crash.js';
 import { confirmTyped, newPassphrase } from '../tty.js';
 import { log } from '../log.js';
+import { during, lastGuestStep } from '../tools/progress.js';
 
 export interface InstallOptions {
   disk: string;
@@ -136,8 +137,14 @@ export async function install(image: string, o: InstallOptions): Promise<number>
       );
     };
     const installIn = async (m: Machine): Promise<number> => {
-      const agent = await m.agent();
-      await agent.waitForShell(accel === 'kvm' ? 120000 : 600000);
+      const emit = (line: string, final: boolean): void => log.progress(line, final);
+      const shell = async (): Promise<Awaited<ReturnType<Machine['agent']>>> => {
+        const a = await m.agent();
+        await a.waitForShell(accel === 'kvm' ? 120000 : 600000);
+        return a;
+      };
+      // Minutes under TCG: say what the guest is at ("installer VM: booting: sysinit: done (41 s)").
+      const agent = await during('installer VM: booting', () => lastGuestStep(m.console.transcript), shell(), emit);
       const dev = await agent.exec(`for b in /sys/block/vd*; do [ "$(cat "$b/serial" 2>/dev/null)" = d2d-target ] && echo "/dev/\${b##*/}"; done`, 30000);
       const target = dev.output.trim().split('\n').pop() ?? '';
       if (!/^\/dev\/vd[a-z]+$/.test(target)) throw new D2DError('E_INSTALL', `the installer VM does not see ${o.disk}`, { hint: 'see --console-log' });
@@ -152,7 +159,7 @@ export async function install(image: string, o: InstallOptions): Promise<number>
       if (o.espSize) args.push('--esp-size', o.espSize);
       if (o.persistSize) args.push('--persist-size', o.persistSize);
       writing = true;
-      const r = await agent.exec(`d2d-install ${shellQuote(args)} 2>&1; s=$?; rm -f /run/d2d-install.pass; sync; (exit $s)`, 30 * 60000);
+      const r = await during('installer VM: installing', () => '', agent.exec(`d2d-install ${shellQuote(args)} 2>&1; s=$?; rm -f /run/d2d-install.pass; sync; (exit $s)`, 30 * 60000), emit);
       process.stdout.write(r.output.replace(/\r/g, '') + '\n');
       await m.shutdown(120000);
       if (r.status !== 0) throw new D2DError('E_INSTALL', `the installer failed (exit ${r.status}); ${o.disk} may be half written`, { hint: 'its messages are above' });

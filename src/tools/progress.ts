@@ -178,3 +178,31 @@ export class PackageProgress {
     this.emit(`rootfs: ${this.phase.name}: ${n} ${this.phase.verb}${final ? ` in ${((Date.now() - this.t0) / 1000).toFixed(0)} s` : ''}`, final);
   }
 }
+
+/**
+ * A wait whose share cannot be known (a VM booting, a program that prints nothing until it ends): every
+ * `everyMs`, "LABEL: DOING (N s)", where `doing` says what is under way now (or nothing), and when `work`
+ * settles, "LABEL done in N s" (a failure stops the lines and is the caller's to tell).
+ */
+export async function during<T>(label: string, doing: () => string, work: Promise<T>, emit: (line: string, final: boolean) => void, everyMs = 3000): Promise<T> {
+  const t0 = Date.now();
+  const secs = (): string => ((Date.now() - t0) / 1000).toFixed(0);
+  const timer = setInterval(() => {
+    const what = doing();
+    emit(`${label}${what ? `: ${what}` : ''} (${secs()} s)`, false);
+  }, everyMs);
+  timer.unref();
+  try {
+    const r = await work;
+    emit(`${label} done in ${secs()} s`, true);
+    return r;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The guest's last step on its console (`d2d: sysinit: done` -> "sysinit: done"), or nothing yet. */
+export function lastGuestStep(transcript: string): string {
+  const all = transcript.match(/^d2d: [^\n]+$/gm);
+  return all ? all[all.length - 1]!.slice(5).trim() : '';
+}

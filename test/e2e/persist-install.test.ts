@@ -33,6 +33,9 @@ describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
     r = await cli(['install', OLD, '--disk', disk, '--size', '2G', '--encrypt', '--passphrase-file', passFile, '--yes', '--console-log', join(OUT, 'install1.log')]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Installed d2d-persist \([0-9a-f]+\) on \/dev\/vd[a-z]: boots with BIOS and UEFI, with encrypted persistence/);
+    // Not a terminal: the installer VM's minutes still show in plain lines, each wait ending with its time.
+    assert.match(r.stderr, /^ {4}installer VM: booting done in \d+ s$/m);
+    assert.match(r.stderr, /^ {4}installer VM: installing done in \d+ s$/m);
     const names = (JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })) as { partitiontable: { partitions: { name?: string }[] } }).partitiontable.partitions.map((p) => p.name);
     assert.deepEqual(names, ['d2d-esp', 'd2d-bios', 'd2d-persist']);
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/tools/exec.js';
-import { ByteProgress, formatBytesDone, PackageProgress, readOffset } from '../../src/tools/progress.js';
+import { ByteProgress, during, formatBytesDone, lastGuestStep, PackageProgress, readOffset } from '../../src/tools/progress.js';
 import { scratchDir } from '../support/scratch.js';
 import { PROGRESS_LINE } from '../../src/stages/rootfs.js';
 
@@ -91,4 +91,32 @@ test('mmdebstrap packages: each phase ends with its count from the root (debs at
   assert.match(lines[0]![0], /^rootfs: downloading packages: 3 at hand in \d+ s$/);
   assert.match(lines[1]![0], /^rootfs: installing remaining packages: 2 installed in \d+ s$/);
   assert.ok(lines.every(([, final]) => final));
+});
+
+test('during: what is under way and for how long while it lasts, then the time it took', async () => {
+  const lines: [string, boolean][] = [];
+  let step = '';
+  let release = (): void => undefined;
+  const work = new Promise<string>((r) => (release = () => r('done')));
+  const p = during('installer VM: booting', () => step, work, (l, final) => lines.push([l, final]), 20);
+  await new Promise((r) => setTimeout(r, 50));
+  step = lastGuestStep('noise\nd2d: init: 6.12, 965 MiB RAM\nd2d: sysinit: done\n[agent] x\n');
+  await new Promise((r) => setTimeout(r, 50));
+  release();
+  assert.equal(await p, 'done');
+  assert.match(lines[0]![0], /^installer VM: booting \(\d+ s\)$/);
+  assert.ok(lines.some(([l]) => /^installer VM: booting: sysinit: done \(\d+ s\)$/.test(l)), JSON.stringify(lines));
+  assert.deepEqual(lines.at(-1), [lines.at(-1)![0], true]);
+  assert.match(lines.at(-1)![0], /^installer VM: booting done in \d+ s$/);
+  const n = lines.length;
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(lines.length, n, 'no line after the end');
+  assert.equal(lastGuestStep('no steps yet'), '');
+});
+
+test('during: a failure stops the lines and is the caller\'s', async () => {
+  const lines: string[] = [];
+  await assert.rejects(during('x', () => '', Promise.reject(new Error('boom')), (l) => lines.push(l), 10), /boom/);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(lines, []);
 });
