@@ -168,3 +168,16 @@ test('main: without --json a failure writes nothing on stdout', () => {
   assert.equal(r.stdout, '');
   assert.equal(cli(['build', '--bogus']).stdout, '');
 });
+
+test('test -p HOST:GUEST (repeatable): the forwards reach the API; a bad one stops before any boot', async () => {
+  const f = fake();
+  await run(f.api, ['test', 'x.iso', '-p', '8080:80', '-p', '2222:22']);
+  const opts = f.calls[0]!.args[1] as { forwards: unknown };
+  assert.deepEqual(opts.forwards, [
+    { hostPort: 8080, guestPort: 80 },
+    { hostPort: 2222, guestPort: 22 },
+  ]);
+  const g = fake();
+  await assert.rejects(run(g.api, ['test', 'x.iso', '-p', '8080']), /-p 8080: give HOST:GUEST/);
+  assert.deepEqual(g.calls, []);
+});
