@@ -20,6 +20,7 @@ import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { bootProfile, decompressSeconds, formatProfile, parseBootLog, type BootProfile } from '../src/vm/bootlog.js';
 import type { Manifest } from '../src/stages/manifest.js';
 import { benchBoot, floorInitrd, until } from './floor.js';
+import { BOOT_FAILED, DOCKER_READY } from '../src/vm/sentinels.js';
 
 const args = process.argv.slice(2);
 const value = (n: string): string | undefined => {
@@ -28,12 +29,11 @@ const value = (n: string): string | undefined => {
 };
 
 type Spec = Parameters<typeof Machine.start>[0];
-const FAIL = /d2d: FATAL|Kernel panic|Out of memory/;
 
 /** Power-on to `pattern`, in seconds, and what `more` reads from the machine then (it is killed after). */
 function boot<T>(spec: Spec, pattern: RegExp, timeoutS: number, more: (m: Machine) => T | Promise<T>): Promise<{ seconds: number; more: T }> {
   return benchBoot(spec, async (m, powerOn) => {
-    await until(m, pattern, timeoutS, FAIL);
+    await until(m, pattern, timeoutS, BOOT_FAILED);
     const seconds = (Date.now() - powerOn) / 1000;
     return { seconds, more: await more(m) };
   });
@@ -42,7 +42,7 @@ function boot<T>(spec: Spec, pattern: RegExp, timeoutS: number, more: (m: Machin
 /** Boot the image to Docker ready, read its boot log, and make the profile. */
 async function profile(spec: Spec, decompressS: number | undefined): Promise<{ p?: BootProfile; log: string }> {
   return benchBoot(spec, async (m, powerOn) => {
-    await until(m, /d2d: docker: ready/, 600, FAIL);
+    await until(m, DOCKER_READY, 600, BOOT_FAILED);
     const agent = await m.agent();
     await agent.waitForShell(120000);
     const r = await agent.exec('cat /var/log/d2d-boot.log', 60000);

@@ -12,6 +12,7 @@ import { build } from '../src/index.js';
 import { chooseAccel } from '../src/vm/machine.js';
 import type { Manifest } from '../src/stages/manifest.js';
 import { bootTime, floorInitrd } from './floor.js';
+import { DOCKER_READY } from '../src/vm/sentinels.js';
 
 const args = process.argv.slice(2);
 const flag = (n: string): boolean => args.includes(n);
@@ -49,15 +50,15 @@ async function main(): Promise<void> {
   console.log(`  root fs, ${manifest.rootfs.compression} compressed        ${MB(manifest.rootfs.compressedBytes)} (${((manifest.rootfs.compressedBytes / manifest.rootfs.cpioBytes) * 100).toFixed(0)}%)`);
 
   const floor = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd: floorInitrd(tmp), append: cmdline } }, /d2d-floor-ready/, 300);
-  const cd = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'cdrom', image: iso } }, /d2d: docker: ready/, 600);
-  const net = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, /d2d: docker: ready/, 600);
+  const cd = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'cdrom', image: iso } }, DOCKER_READY, 600);
+  const net = await bootTime({ ...base, memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, DOCKER_READY, 600);
   const ratio = (x?: number): string => (x !== undefined && floor ? ` (${(x / floor).toFixed(1)}x the floor)` : '');
   console.log(`  floor: same kernel, trivial init ${floor?.toFixed(1) ?? 'n/a'} s`);
   console.log(`  power-on -> docker ready, BIOS CD        ${cd?.toFixed(1) ?? 'never'} s${ratio(cd)}`);
   console.log(`  power-on -> docker ready, kernel+initrd  ${net?.toFixed(1) ?? 'never'} s${ratio(net)}`);
   if (accel === 'tcg') {
     // What `debian2docker test` and the e2e suite pay for a verdict QEMU's race cannot spoil (VmSpec.tcgThreads).
-    const single = await bootTime({ ...base, tcgThreads: 'single', memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, /d2d: docker: ready/, 600);
+    const single = await bootTime({ ...base, tcgThreads: 'single', memoryMiB: 1024, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, DOCKER_READY, 600);
     const vsMulti = single !== undefined && net !== undefined ? ` (${(single / net).toFixed(2)}x multi-threaded)` : '';
     console.log(`  the same, single-threaded TCG (test)     ${single?.toFixed(1) ?? 'never'} s${vsMulti}`);
   }
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     let hi = 1024; // known to work
     while (hi - lo > 64) {
       const mid = Math.round((lo + hi) / 2 / 64) * 64;
-      const t = await bootTime({ ...base, memoryMiB: mid, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, /d2d: docker: ready/, 600);
+      const t = await bootTime({ ...base, memoryMiB: mid, boot: { kind: 'kernel', kernel, initrd, append: cmdline } }, DOCKER_READY, 600);
       console.log(`    -m ${mid}: ${t === undefined ? 'no' : `docker ready in ${t.toFixed(1)} s`}`);
       if (t === undefined) lo = mid;
       else hi = mid;

@@ -13,6 +13,7 @@ import { benchBoot } from './floor.js';
 import { chooseAccel } from '../src/vm/machine.js';
 import { colourShare, parsePpm, type Rgb } from '../src/vm/ppm.js';
 import type { Manifest } from '../src/stages/manifest.js';
+import { DOCKER_READY } from '../src/vm/sentinels.js';
 
 const args = process.argv.slice(2);
 const value = (n: string): string | undefined => {
@@ -35,7 +36,7 @@ function boot(iso: string, accel: 'kvm' | 'tcg', tmp: string, frame: boolean): P
     spec,
     async (m, t0) => {
       const out: Boot = {};
-      const ready = m.console.waitFor(/d2d: docker: ready/, 900000).then(
+      const ready = m.console.waitFor(DOCKER_READY, 900000).then(
         () => (out.dockerReady = (Date.now() - t0) / 1000),
         () => undefined,
       );

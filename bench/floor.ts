@@ -6,9 +6,10 @@ import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine } from '../src/vm/machine.js';
 import { bootWithRetry } from '../src/vm/crash.js';
+import { BOOT_FAILED } from '../src/vm/sentinels.js';
 
 /** What ends a boot as failed rather than slow. */
-export const BOOT_FAILED = /d2d: FATAL|Kernel panic|Out of memory/;
+export { BOOT_FAILED };
 
 type Spec = Parameters<typeof Machine.start>[0];
 

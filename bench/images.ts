@@ -14,6 +14,7 @@ import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { imageBoot } from '../src/vm/options.js';
 import { msgImage, startRegistry } from '../test/support/images.js';
 import { benchBoot } from './floor.js';
+import { CONTAINERS_UP, DOCKER_READY } from '../src/vm/sentinels.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 1) || 1;
 const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     const accel = await chooseAccel('auto', join(out, 'bench-base.kernel'));
     const base = { accel, tcgThreads: 'multi' as const, cpus: 2, memoryMiB: 1024, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
     const cmdline = 'console=ttyS0,115200 quiet';
-    const patterns = [/d2d: docker: ready/, /d2d: containers: up/];
+    const patterns = [DOCKER_READY, CONTAINERS_UP];
     console.log('debian2docker preloaded images benchmark');
     console.log(`  accelerator ${accel}; ${rounds} round(s); baseline and images image built in this run (warm package cache)`);
     console.log(`  build: baseline ${tBase.toFixed(0)} s, with 3 images ${tImages.toFixed(0)} s`);

@@ -17,6 +17,7 @@ import { run } from '../src/tools/exec.js';
 import { parseAptSources } from '../src/tools/apt.js';
 import { chooseAccel } from '../src/vm/machine.js';
 import { bootTime } from './floor.js';
+import { BOOT_FAILED, DOCKER_READY } from '../src/vm/sentinels.js';
 
 const args = process.argv.slice(2);
 const value = (...names: string[]): string | undefined => {
@@ -124,7 +125,7 @@ function extractLiveKernel(iso: string, dir: string): { kernel: string; initrd: 
 
 /** Power-on to a console pattern, in seconds, or undefined if it never came. Keeps the console in `consoleLog`. */
 // live-boot drops to an (initramfs) shell when it finds no medium; that is a failure, not a wait.
-const FAILED = /d2d: FATAL|Kernel panic|Out of memory|\(initramfs\)|Unable to find a medium/;
+const FAILED = new RegExp(`${BOOT_FAILED.source}|\\(initramfs\\)|Unable to find a medium`);
 
 async function main(): Promise<void> {
   if (!existsSync('/usr/lib/live/build/config')) {
@@ -171,9 +172,9 @@ async function main(): Promise<void> {
   const base = { accel, tcgThreads: 'multi' as const, memoryMiB, cpus: 2, firmware: 'bios' as const, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true }, noReboot: true };
   const limit = 900;
   console.error('booting (BIOS CD, then kernel + initrd; ours, then live-build) ...');
-  const oursCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: iso } }, /d2d: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'ours-cd.console') });
+  const oursCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: iso } }, DOCKER_READY, limit, { failed: FAILED, consoleLog: join(work, 'ours-cd.console') });
   const lbCd = await bootTime({ ...base, boot: { kind: 'cdrom', image: lbIso } }, /lb: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'lb-cd.console') });
-  const oursNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel, initrd, append: CMDLINE } }, /d2d: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'ours-kernel.console') });
+  const oursNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel, initrd, append: CMDLINE } }, DOCKER_READY, limit, { failed: FAILED, consoleLog: join(work, 'ours-kernel.console') });
   // live-boot looks for its squashfs on a medium; a real network boot would fetch= it instead.
   const lbNet = await bootTime({ ...base, boot: { kind: 'kernel', kernel: lbk.kernel, initrd: lbk.initrd, append: LB_CMDLINE }, cdrom: lbIso }, /lb: docker: ready/, limit, { failed: FAILED, consoleLog: join(work, 'lb-kernel.console') });
 

@@ -1,12 +1,13 @@
-// Benchmark: which processor model boots an image to Docker soonest under TCG (src/vm/qemu.ts TCG_CPU).
-// Prints figures; asserts nothing.
-//   node dist/bench/tcg-cpu.js --image out/debian2docker.kernel [--rounds 3] [--models qemu64,max]
-// Each round boots every model at once, one guest per core (single-threaded TCG), so each round's
-// noise falls on all of them alike; the figures are medians over the rounds and ratios against the
-// first model, measured in the same run.
+// Benchmark: which processor model and how many vCPUs boot an image to Docker soonest under TCG
+// (src/vm/qemu.ts TCG_CPU, src/vm/options.ts's default cpus). Prints figures; asserts nothing.
+//   node dist/bench/tcg-cpu.js --image out/debian2docker.kernel [--rounds 3] [--models qemu64,max:1]
+// A variant is MODEL or MODEL:CPUS (2 vCPUs when not given). Each round boots every variant at
+// once, one guest per core (single-threaded TCG), so each round's noise falls on all of them alike;
+// the figures are medians over the rounds and ratios against the first variant, measured in the same run.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { bootTime } from './floor.js';
+import { DOCKER_READY } from '../src/vm/sentinels.js';
 
 const args = process.argv.slice(2);
 const value = (n: string): string | undefined => {
@@ -30,13 +31,14 @@ async function main(): Promise<void> {
   const times = new Map<string, number[]>(models.map((m) => [m, []]));
   for (let r = 1; r <= rounds; r++) {
     const got = await Promise.all(
-      models.map((tcgCpu) =>
-        bootTime(
-          { accel: 'tcg', tcgThreads: 'single', tcgCpu, cpus: 2, memoryMiB: 1024, firmware: 'bios', serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, boot: { kind: 'kernel', kernel, initrd, append: 'console=ttyS0,115200 quiet' } },
-          /d2d: docker: ready/,
+      models.map((variant) => {
+        const [tcgCpu, cpus] = variant.split(':');
+        return bootTime(
+          { accel: 'tcg', tcgThreads: 'single', tcgCpu, cpus: Number(cpus ?? 2), memoryMiB: 1024, firmware: 'bios', serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, boot: { kind: 'kernel', kernel, initrd, append: 'console=ttyS0,115200 quiet' } },
+          DOCKER_READY,
           600,
-        ),
-      ),
+        );
+      }),
     );
     got.forEach((s, i) => {
       if (s !== undefined) times.get(models[i]!)!.push(s);

@@ -7,6 +7,7 @@
 // the output folder and the apt cache (read-write), each at the SAME path as on
 // the host, and runs the ordinary `debian2docker build` in it: so its messages,
 // exit codes and artifacts are the native build's, with nothing to translate.
+import { publishedPaths } from '../build/outputs.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -183,8 +184,7 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
   ];
   mkdirSync(outDir, { recursive: true });
   const mounts = wantedBinds({ packageRoot: PACKAGE_ROOT, sources: loaded.sources.filter((s) => !s.startsWith(PACKAGE_ROOT + '/')), referenced, outDir, cacheDir: cache });
-  const a = plan.artifacts;
-  const giveBack = [a.iso, a.kernel, a.initrd, a.images, a.manifest, join(outDir, '.d2d-work'), ...(cache ? [cache] : [])];
+  const giveBack = [...publishedPaths(plan), join(outDir, '.d2d-work'), ...(cache ? [cache] : [])];
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const name = `d2d-build-${process.pid}-${randomBytes(3).toString('hex')}`;

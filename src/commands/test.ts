@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preflight } from '../stages/preflight.js';
 import { Machine, chooseAccel } from '../vm/machine.js';
-import { bootWithRetry, crashIn, crashWatch, GuestCrashed, GUEST_CRASH } from '../vm/crash.js';
+import { bootWithRetry, crashIn, crashWatch, GuestCrashed } from '../vm/crash.js';
 import { makeTestDisk } from '../vm/testdisk.js';
 import { runChecks, runScenario, type CheckResult } from '../vm/checks.js';
 import { baseSpec, imageBoot, type VmCliOptions } from '../vm/options.js';
 import { log } from '../log.js';
+import { BOOT_FAILED, DOCKER_READY } from '../vm/sentinels.js';
 
 export interface TestOptions extends VmCliOptions {
   scenario?: string;
@@ -45,8 +46,6 @@ export function cmdlineFor(image: string): string {
   }
   return 'console=tty0 console=ttyS0,115200 quiet';
 }
-
-const BOOT_FAILURE = new RegExp(`${GUEST_CRASH.source}|d2d: FATAL`);
 
 function startMachine(image: string, o: TestOptions, disk: string, accel: 'kvm' | 'tcg', consoleLog: NodeJS.WritableStream | undefined, attempt: number): Machine {
   consoleLog?.write(`\n===== boot attempt ${attempt} (${accel}) =====\n`);
@@ -88,8 +87,8 @@ async function bootOnce(m: Machine, image: string, o: TestOptions, accel: 'kvm' 
     log.info(`booting ${image} (${o.firmware ?? 'bios'}, ${o.bootFrom ?? 'cdrom'}, ${accel}, ${o.memory ?? 1024} MiB)`);
     try {
       await Promise.race([
-        m.console.waitFor(/d2d: docker: ready/, timeoutS * 1000),
-        m.console.waitFor(BOOT_FAILURE, timeoutS * 1000).then((x) => {
+        m.console.waitFor(DOCKER_READY, timeoutS * 1000),
+        m.console.waitFor(BOOT_FAILED, timeoutS * 1000).then((x) => {
           throw new Error(`boot failed: ${x[0]}`);
         }),
       ]);

@@ -9,6 +9,7 @@ import type { ImageRecord } from './images.js';
 import type { KernelOrigin } from './kernel.js';
 import type { GoExports } from './goexports.js';
 import type { RelativeRelocs } from './relative.js';
+import type { OutputKind } from '../build/outputs.js';
 
 export interface InsideReport {
   kernel: { version: string; packages: { name: string; version: string }[]; source: KernelOrigin };
@@ -54,13 +55,20 @@ export async function artifactInfo(path: string): Promise<{ file: string; bytes:
   return { file: basename(path), bytes: statSync(path).size, sha256: await sha256File(path) };
 }
 
+async function artifactInfos(files: Partial<Record<OutputKind, string>>): Promise<Manifest['artifacts']> {
+  const out: Manifest['artifacts'] = {};
+  for (const [kind, path] of Object.entries(files)) out[kind] = await artifactInfo(path);
+  return out;
+}
+
 export async function makeManifest(o: {
   plan: BuildPlan;
   config: Config;
   version: string;
   inside: InsideReport;
   payloadBytes: number;
-  files: { iso: string; kernel: string; initrd: string; images?: string };
+  /** The output files to describe, by kind, in the order the manifest lists them (src/build/outputs.ts). */
+  files: Partial<Record<OutputKind, string>>;
   images: ImageRecord[];
   timings: Record<string, number>;
 }): Promise<Manifest> {
@@ -95,12 +103,7 @@ export async function makeManifest(o: {
     },
     images: o.images,
     services: plan.services.map((s) => ({ name: s.name, image: s.image, argv: s.argv })),
-    artifacts: {
-      iso: await artifactInfo(o.files.iso),
-      kernel: await artifactInfo(o.files.kernel),
-      initrd: await artifactInfo(o.files.initrd),
-      ...(o.files.images ? { images: await artifactInfo(o.files.images) } : {}),
-    },
+    artifacts: await artifactInfos(o.files),
     stages: o.timings,
   };
 }

@@ -2,6 +2,7 @@
 // by stage 1 and by lib.sh's say/mark) and when the serial console's output arrived on the host,
 // turned into a phase-by-phase boot profile (bench/boot-profile.ts). Pure.
 import type { TimedLine } from './console.js';
+import { DOCKER_READY } from './sentinels.js';
 
 /** A console transcript and when each character of it arrived (SerialConsole has both). */
 export interface ConsoleText {
@@ -163,7 +164,7 @@ export function bootProfile(o: { powerOn: number; console: ConsoleText; log: rea
     [4, 'containerd until its socket', guest('containerd: socket up')],
     [4, 'dockerd starts (polls the socket every 0.2 s)', guest('dockerd: starting')],
     [4, 'dockerd -> docker info OK', guest('docker: info OK')],
-    [5, '`d2d: docker: ready` on the console', seen(/d2d: docker: ready/)],
+    [5, '`d2d: docker: ready` on the console', seen(DOCKER_READY)],
   ];
   // A row that spans phases (a mark was missing) makes those phases one: "A + B".
   const phases: ProfilePhase[] = [];
