@@ -7,36 +7,44 @@ import { CommandError, D2DError, StageError } from './errors.js';
 import type { BuildPlan } from './plan/plan.js';
 import { log } from './log.js';
 
-export interface Workspace {
-  dir: string; // the build's work folder
-  logs: string; // its log folder
-  kernelDir: string; // the unpacked kernel package
-  isoRoot: string; // the ISO's file tree
-  payload: string; // the compressed root filesystem archive
-  busybox: string; // the static busybox taken from the root filesystem (stage 1)
-  vmlinuz: string;
-  initrd: string;
-  iso: string;
-  insideReport: string; // what the in-rootfs stages report back (JSON)
-  imagesDir: string; // the preloaded images' archives and their index
-  imagesInitrd: string; // the same, as a second initrd for network boot
-}
+/**
+ * Every file and folder of a build's work folder, by role: the one place their names are spelled.
+ * Steps reach them through workspace(); the stage cache copies the ones an entry holds by these names.
+ */
+export const WORK = {
+  logs: 'logs', // each stage's log file
+  plan: 'plan.json', // the plan, for the steps inside the root (src/inside.ts)
+  insideReport: 'inside.json', // what the steps inside the root report back
+  insideError: 'inside-error.json', // ... or how they failed
+  aptSources: 'apt-sources', // the extra repositories' .sources files
+  aptCache: 'apt-cache', // each mmdebstrap run's private copy of the package cache
+  kernelDir: 'kernel', // the unpacked kernel package
+  payload: 'rootfs.cpio', // the root file system's archive, before compression
+  rootTail: 'rootfs.tail', // the archive's trailer, which the files layer goes before
+  rootList: 'rootfs.list', // the archive's paths, for the files layer
+  rootPasswd: 'rootfs.passwd', // the root's /etc/passwd and /etc/group, for the files' owners
+  rootGroup: 'rootfs.group',
+  busybox: 'busybox', // the static busybox taken from the root (stage 1)
+  stage1Extras: 'stage1', // stage 1's own programs: the decompressor and its libraries
+  layerCpio: 'layer.cpio', // the files layer's archive
+  initrdTree: 'initrd-tree', // stage 1's file tree
+  stage1Cpio: 'stage1.cpio', // ... as an archive
+  payloadSegment: 'payload-segment.cpio', // the payload as a file inside the initrd
+  vmlinuz: 'vmlinuz',
+  initrd: 'initrd.img',
+  imagesDir: 'images', // the preloaded images' archives and their index
+  imagesInitrdTree: 'images-initrd-tree',
+  imagesInitrd: 'images.img', // the images as a second initrd for network boot
+  grubEarly: 'grub-early.cfg', // the EFI GRUB's built-in configuration
+  efiBin: 'BOOTX64.EFI',
+  isoRoot: 'iso', // the ISO's file tree
+  iso: 'image.iso',
+} as const;
+
+export type Workspace = { readonly dir: string } & { readonly [K in keyof typeof WORK]: string };
 
 export function workspace(dir: string): Workspace {
-  return {
-    dir,
-    logs: join(dir, 'logs'),
-    kernelDir: join(dir, 'kernel'),
-    isoRoot: join(dir, 'iso'),
-    payload: join(dir, 'rootfs.cpio'),
-    busybox: join(dir, 'busybox'),
-    vmlinuz: join(dir, 'vmlinuz'),
-    initrd: join(dir, 'initrd.img'),
-    iso: join(dir, 'image.iso'),
-    insideReport: join(dir, 'inside.json'),
-    imagesDir: join(dir, 'images'),
-    imagesInitrd: join(dir, 'images.img'),
-  };
+  return { dir, ...(Object.fromEntries(Object.entries(WORK).map(([k, name]) => [k, join(dir, name)])) as Record<keyof typeof WORK, string>) };
 }
 
 export interface Context {

@@ -1,9 +1,12 @@
 // Ctrl-C handling: cleanups registered here run before the process exits with 130,
-// so an interrupted build leaves nothing half-written at the output path.
+// so an interrupted build leaves nothing half-written at the output path. The signal
+// handlers are the command line's (main.ts installs them and gives the way to exit):
+// a program that imports the API keeps its own signals, and registering a cleanup
+// never takes them over.
 import { stopAllChildren } from './tools/exec.js';
 
 const handlers = new Set<(signal?: NodeJS.Signals) => void>();
-let installed = false;
+let exitWith: ((code: number) => void) | undefined;
 
 function fire(signal: NodeJS.Signals): void {
   stopAllChildren();
@@ -15,7 +18,7 @@ function fire(signal: NodeJS.Signals): void {
     }
   }
   process.stderr.write(`\ninterrupted (${signal}); nothing was written to the output folder\n`);
-  process.exit(signal === 'SIGINT' ? 130 : 143);
+  exitWith?.(signal === 'SIGINT' ? 130 : 143);
 }
 
 /**
@@ -23,15 +26,15 @@ function fire(signal: NodeJS.Signals): void {
  * interrupt at any moment of any command exits 130 with a message (bin/debian2docker.js covers the moment
  * before, while the entry point loads).
  */
-export function installInterruptHandlers(): void {
-  if (installed) return;
+export function installInterruptHandlers(exit: (code: number) => void): void {
+  if (exitWith) return;
+  exitWith = exit;
   process.on('SIGINT', fire);
   process.on('SIGTERM', fire);
-  installed = true;
 }
 
+/** Run `h` on an interrupt (when the command line handles them); returns what unregisters it. */
 export function onInterrupt(h: (signal?: NodeJS.Signals) => void): () => void {
-  installInterruptHandlers();
   handlers.add(h);
   return () => handlers.delete(h);
 }

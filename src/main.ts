@@ -6,7 +6,8 @@ import { log } from './log.js';
 import { exitOf, program } from './cli.js';
 import { errorResult, wantsJson } from './results.js';
 
-installInterruptHandlers();
+// The one place the process exits early: an interrupt, after its cleanups (src/interrupt.ts).
+installInterruptHandlers((code) => process.exit(code));
 
 // With --json a failure prints the human message on stderr as always, AND one error document on
 // stdout, so that `debian2docker build --json | jq` reads a document either way (README,

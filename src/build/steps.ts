@@ -1,10 +1,10 @@
 // The build, as one ordered list of steps after the plan is made. Each step says
 // when it runs (its guard reads the plan and what earlier steps found) and what it
 // does; `runSteps` walks the list. The steps that run inside the root file system
-// (mmdebstrap's hook) are listed in src/inside.ts, and run as the `rootfs` step.
+// (mmdebstrap's hook) are listed in src/build/inside-steps.ts, and run as the `rootfs` step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runStage, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { log } from '../log.js';
 import { buildBootloader } from '../stages/bootloader.js';
 import { buildImages, type ImageRecord } from '../stages/images.js';
@@ -14,6 +14,7 @@ import { buildLayer } from '../stages/layer.js';
 import type { InsideReport } from '../stages/manifest.js';
 import { buildRootfs, type AptSetup } from '../stages/rootfs.js';
 import type { CacheEntry, StageCache } from '../stages/stagecache.js';
+import type { Step } from './step.js';
 
 /** What one build carries from step to step. */
 export interface BuildRun {
@@ -29,18 +30,9 @@ export interface BuildRun {
   inside?: InsideReport;
 }
 
-export interface Step {
-  name: string;
-  /** Runs only when this says so; no guard: always. */
-  when?: (r: BuildRun) => boolean;
-  /** Timed and logged as a stage (`==> name`, its own log file); false for bookkeeping steps. */
-  stage: boolean;
-  run: (r: BuildRun, logFile: string) => Promise<void>;
-}
-
 const insideReport = (r: BuildRun): InsideReport => JSON.parse(readFileSync(r.ctx.ws.insideReport, 'utf8')) as InsideReport;
 
-export const STEPS: readonly Step[] = [
+export const STEPS: readonly Step<BuildRun>[] = [
   // Images first: a bad tarball or an unreachable registry fails the build before the long rootfs step.
   {
     name: 'images',
@@ -122,15 +114,6 @@ export const STEPS: readonly Step[] = [
     },
   },
 ];
-
-/** Walk the list: each step whose guard allows it, in order. */
-export async function runSteps(r: BuildRun, steps: readonly Step[] = STEPS): Promise<void> {
-  for (const step of steps) {
-    if (step.when && !step.when(r)) continue;
-    if (step.stage) await runStage(r.ctx, step.name, (l) => step.run(r, l));
-    else await step.run(r, '');
-  }
-}
 
 /**
  * Take the root stage from the cache. The cache only saves time: an entry another build removed or is

@@ -10,7 +10,8 @@ import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
 import { extraSourceFiles, rootless } from '../stages/rootfs.js';
 import { filesInLayer, layerNeeds } from '../stages/layer.js';
 import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../stages/stagecache.js';
-import { runSteps, type BuildRun } from '../build/steps.js';
+import { runSteps } from '../build/step.js';
+import { STEPS, type BuildRun } from '../build/steps.js';
 import { publish } from '../build/publish.js';
 import { log } from '../log.js';
 import { onInterrupt } from '../interrupt.js';
@@ -85,7 +86,7 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   const offLogs = onInterrupt(() => log.info(`logs of the interrupted build: ${ws.logs}`));
   try {
     const r = await prepare({ plan: draft, ws, timings }, opts);
-    await runSteps(r);
+    await runSteps(r, STEPS);
     const manifestPath = await publish(r, config, t0);
     if (!opts.keepWork) rmSync(ws.dir, { recursive: true, force: true });
     log.ok(`${r.ctx.plan.artifacts.iso} (${(statSync(r.ctx.plan.artifacts.iso).size / 1e6).toFixed(1)} MB) in ${timings.total?.toFixed(0)} s`);
@@ -110,7 +111,7 @@ async function prepare(draftCtx: Context, opts: BuildOptions): Promise<BuildRun>
   const found = stages ? await lookupRootStage(draftCtx, stages, sources) : {};
   const plan = deepFreeze(found.entry && !epochFromEnv() ? { ...draftCtx.plan, sourceDateEpoch: found.entry.sourceDateEpoch } : draftCtx.plan);
   const ctx: Context = { ...draftCtx, plan };
-  writeFileSync(join(ctx.ws.dir, 'plan.json'), JSON.stringify(plan, null, 2));
+  writeFileSync(ctx.ws.plan, JSON.stringify(plan, null, 2));
   log.info(`work folder: ${ctx.ws.dir}`);
   let cacheDir: string | undefined;
   if (!opts.noCache) {

@@ -42,11 +42,12 @@ export function isWantedDeb(file: string, prefixes: ReadonlySet<string>): boolea
 }
 
 /**
- * A private copy of the cache for one mmdebstrap run: only the wanted package versions ("NAME=VERSION"),
- * or the whole cache when they are not known.
+ * A private copy of the cache for one mmdebstrap run, in the build's folder of them (`snapshots`,
+ * Workspace.aptCache): only the wanted package versions ("NAME=VERSION"), or the whole cache when they
+ * are not known.
  */
-export function snapshotAptCache(cache: string, workDir: string, name: string, wanted?: readonly string[]): AptCacheDirs {
-  const dirs = { in: join(workDir, 'apt-cache', `${name}-in`), out: join(workDir, 'apt-cache', `${name}-out`) };
+export function snapshotAptCache(cache: string, snapshots: string, name: string, wanted?: readonly string[]): AptCacheDirs {
+  const dirs = { in: join(snapshots, `${name}-in`), out: join(snapshots, `${name}-out`) };
   for (const d of [dirs.in, dirs.out]) {
     rmSync(d, { recursive: true, force: true });
     mkdirSync(d, { recursive: true });

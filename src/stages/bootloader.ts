@@ -35,11 +35,11 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
   // The stamp file lets GRUB find this very medium even when other disks carry GRUB too.
   const stamp = `/boot/grub/d2d-${p.configHash.slice(0, 16)}.stamp`;
   writeFileSync(join(iso, stamp), `${p.name}\n`);
-  const early = join(ctx.ws.dir, 'grub-early.cfg');
+  const early = ctx.ws.grubEarly;
   writeFileSync(early, earlyConfig(stamp));
   writeFileSync(join(iso, 'boot/grub/grub.cfg'), grubCfg({ timeout: p.boot.timeout, entries: p.boot.entries, kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' }));
   await run(grubMkimageArgv({ target: 'bios', output: join(iso, 'boot/grub/bios.img'), earlyConfig: early }), { log: logFile });
-  const efiBin = join(ctx.ws.dir, 'BOOTX64.EFI');
+  const efiBin = ctx.ws.efiBin;
   await run(grubMkimageArgv({ target: 'efi', output: efiBin, earlyConfig: early }), { log: logFile });
   const esp = join(iso, 'boot/grub/efi.img');
   rmSync(esp, { force: true });

@@ -119,7 +119,7 @@ async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debia
   if (apt.cacheDir !== undefined) {
     // Which cached packages to hand over; if the simulation fails, the whole cache (the real run reports the error).
     const wanted = await simulatedInstall(args, logFile).catch(() => undefined);
-    cache = snapshotAptCache(apt.cacheDir, ctx.ws.dir, im.file, wanted);
+    cache = snapshotAptCache(apt.cacheDir, ctx.ws.aptCache, im.file, wanted);
   }
   try {
     await run(mmdebstrapImageArgv({ ...args, aptCacheDir: cache?.in, aptCacheOut: cache?.out, output: layer }), { log: logFile, env: { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch) } });

@@ -53,7 +53,7 @@ export function stage1XzArgv(file: string): string[] {
 }
 
 export async function buildInitrd(ctx: Context, payload: string, streams: number[], archiveBytes: number, logFile: string): Promise<{ bytes: number }> {
-  const tree = join(ctx.ws.dir, 'initrd-tree');
+  const tree = ctx.ws.initrdTree;
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, 'bin'), { recursive: true });
   mkdirSync(join(tree, 'd2d'), { recursive: true });
@@ -70,8 +70,8 @@ export async function buildInitrd(ctx: Context, payload: string, streams: number
   const sde = ctx.plan.sourceDateEpoch;
   clampTree(tree, sde);
   const seg = initrdSegments(walk(tree));
-  const stage1 = join(ctx.ws.dir, 'stage1.cpio');
-  const rest = join(ctx.ws.dir, 'payload-segment.cpio');
+  const stage1 = ctx.ws.stage1Cpio;
+  const rest = ctx.ws.payloadSegment;
   await writeCpio(tree, seg.stage1, stage1, logFile);
   await run(stage1XzArgv(stage1), { log: logFile });
   await writeCpio(tree, seg.payload, rest, logFile);
@@ -96,7 +96,7 @@ async function writeCpio(tree: string, list: string[], out: string, logFile: str
  * after the main initrd; stage 1 moves the files into the root tmpfs.
  */
 export async function buildImagesInitrd(ctx: Context, logFile: string): Promise<{ bytes: number }> {
-  const tree = join(ctx.ws.dir, 'images-initrd-tree');
+  const tree = ctx.ws.imagesInitrdTree;
   rmSync(tree, { recursive: true, force: true });
   const dir = join(tree, INITRD_IMAGES_DIR);
   mkdirSync(dir, { recursive: true });

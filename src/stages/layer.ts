@@ -15,7 +15,7 @@ import { cpioEntries, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from '../cpio.
 import { dataNeeds } from '../elf.js';
 import { StageError } from '../errors.js';
 import { run } from '../tools/exec.js';
-import { BASE_FILES, compressArgv, XZ_REST_DICT } from './pack.js';
+import { compressArgv, XZ_REST_DICT } from './pack.js';
 import type { Context } from '../context.js';
 import type { BuildPlan } from '../plan/plan.js';
 import type { ExtraNeeds } from './prune.js';
@@ -118,16 +118,16 @@ export async function buildLayer(ctx: Context, basePayload: string, entryCount: 
   const layered = filesInLayer(ctx.plan);
   const entries = layered
     ? layerEntries(ctx.plan, {
-        paths: new Set(readFileSync(join(dir, BASE_FILES.list), 'utf8').split('\n').filter((l) => l !== '')),
-        passwd: readFileSync(join(dir, BASE_FILES.passwd), 'utf8'),
-        group: readFileSync(join(dir, BASE_FILES.group), 'utf8'),
+        paths: new Set(readFileSync(ctx.ws.rootList, 'utf8').split('\n').filter((l) => l !== '')),
+        passwd: readFileSync(ctx.ws.rootPasswd, 'utf8'),
+        group: readFileSync(ctx.ws.rootGroup, 'utf8'),
       })
     : [];
   // Inode numbers go on from the root stage's (GNU cpio --reproducible numbers entries from 1).
   const body = cpioEntries(entries, entryCount + 1);
-  const cpio = join(dir, 'layer.cpio');
+  const cpio = ctx.ws.layerCpio;
   writeFileSync(cpio, body);
-  appendFileSync(cpio, readFileSync(join(dir, BASE_FILES.tail)));
+  appendFileSync(cpio, readFileSync(ctx.ws.rootTail));
   const { compression, level } = ctx.plan.initramfs;
   await run(compression === 'xz' ? compressArgv('xz', level, cpio, XZ_REST_DICT) : compressArgv('zstd', level, cpio), { log: logFile });
   const ext = compression === 'xz' ? 'xz' : 'zst';

@@ -52,7 +52,6 @@ export function archiveOrder(paths: string[]): { order: string[]; engineEntries:
 }
 
 /** What the root stage leaves for the files layer (src/stages/layer.ts) beside the payload: names in the work folder. */
-export const BASE_FILES = { tail: 'rootfs.tail', list: 'rootfs.list', passwd: 'rootfs.passwd', group: 'rootfs.group' } as const;
 
 /** xz's dictionary for the engine's programs at level 9: wide enough to span them (docs/size.md). */
 export const XZ_DICT = '128MiB';
@@ -181,7 +180,7 @@ export async function packRootfs(ctx: Context, root: string, logFile: string, le
     if (st.mtimeMs / 1000 > sde) lutimesSync(join(root, rel), sde, sde);
   }
   // The files layer learns every path of the root, those left out of the archive included.
-  writeFileSync(join(ctx.ws.dir, BASE_FILES.list), rels.join('\n') + '\n');
+  writeFileSync(ctx.ws.rootList, rels.join('\n') + '\n');
   const archived = rels.filter((r) => !leftOut.has(r));
   const cpio = ctx.ws.payload;
   await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-O', cpio], { cwd: root, input: archived.join('\n') + '\n', log: logFile });
@@ -189,9 +188,9 @@ export async function packRootfs(ctx: Context, root: string, logFile: string, le
   // groups and the list of paths are what that stage needs to know of the root (src/stages/layer.ts).
   if (archived[archived.length - 1] !== ROOTFS_SENTINEL) throw new Error(`the root file system has no /${ROOTFS_SENTINEL} (target/rootfs is incomplete)`);
   const tailStart = cpioOffsetAfter(cpio, archived.length - 1);
-  await copyRange(cpio, join(ctx.ws.dir, BASE_FILES.tail), tailStart, statSync(cpio).size);
-  copyFileSync(join(root, 'etc/passwd'), join(ctx.ws.dir, BASE_FILES.passwd));
-  copyFileSync(join(root, 'etc/group'), join(ctx.ws.dir, BASE_FILES.group));
+  await copyRange(cpio, ctx.ws.rootTail, tailStart, statSync(cpio).size);
+  copyFileSync(join(root, 'etc/passwd'), ctx.ws.rootPasswd);
+  copyFileSync(join(root, 'etc/group'), ctx.ws.rootGroup);
   const engineArchived = rels.slice(0, engineEntries).filter((r) => !leftOut.has(r)).length;
   const { payload, streams } = await compressPayload(ctx, cpio, engineArchived, tailStart, logFile);
   return {

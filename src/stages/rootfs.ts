@@ -72,7 +72,7 @@ export interface AptSetup {
 
 /** Write the extra repositories' .sources files (config debian.sources) into the work folder, once per build. */
 export function extraSourceFiles(ctx: Context): string[] {
-  const dir = join(ctx.ws.dir, 'apt-sources');
+  const dir = ctx.ws.aptSources;
   mkdirSync(dir, { recursive: true });
   return ctx.plan.debian.sources.map((src, i) => {
     const f = join(dir, sourceFileName(i));
@@ -86,7 +86,7 @@ const MMDEBSTRAP_PHASE = /^I: (running apt-get update|downloading packages|extra
 
 /**
  * Progress through this stage's minutes: mmdebstrap's phases, then the steps that run inside its hook
- * (src/inside.ts logs each start as `==> NAME`), each shown as `rootfs: ...`. The interrupt test waits for
+ * (src/inside.ts logs each start as `==> NAME`; the list is src/build/inside-steps.ts), each shown as `rootfs: ...`. The interrupt test waits for
  * these lines to choose its moment.
  */
 function relayProgress(line: string): void {
@@ -102,7 +102,7 @@ export const PROGRESS_LINE = /^ {4}([\w-]+: \d+% of \d+ MiB .*)$/;
 
 export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup): Promise<void> {
   const p = ctx.plan;
-  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.dir, 'rootfs', apt.rootVersions) : undefined;
+  const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.aptCache, 'rootfs', apt.rootVersions) : undefined;
   const argv = mmdebstrapArgv({
     extraSources: apt.sources,
     snapshot: p.debian.snapshot,
@@ -133,7 +133,7 @@ export async function buildRootfs(ctx: Context, logFile: string, apt: AptSetup):
     }
     if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
   } catch (e) {
-    const insideErr = join(ctx.ws.dir, 'inside-error.json');
+    const insideErr = ctx.ws.insideError;
     const marked = readFileSync(logFile, 'utf8')
       .split('\n')
       .find((l) => l.startsWith(ERROR_MARKER));

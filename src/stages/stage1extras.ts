@@ -25,7 +25,7 @@ export function decompressor(compression: 'xz' | 'zstd'): { path: string; pkg: s
 
 /** Where the build keeps stage 1's tools besides busybox and /init (the initrd copies the folder whole). */
 export function stage1ExtrasDir(ctx: Context): string {
-  return join(ctx.ws.dir, 'stage1');
+  return ctx.ws.stage1Extras;
 }
 
 export async function collectStage1Extras(ctx: Context, root: string, logFile: string): Promise<string[]> {

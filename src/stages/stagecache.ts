@@ -12,7 +12,7 @@ import type { BuildPlan } from '../plan/plan.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { VERSION } from '../version.js';
 import { simulatedInstall } from './aptcache.js';
-import { BASE_FILES } from './pack.js';
+import { WORK } from '../context.js';
 import { filesInLayer } from './layer.js';
 import { needCandidates, type ExtraNeeds } from './prune.js';
 import type { InsideReport } from './manifest.js';
@@ -24,8 +24,8 @@ import type { InsideReport } from './manifest.js';
 export const KEEP_ENTRIES = 10;
 
 /** What an entry holds: the work-folder files the later stages read (the payload is named in inside.json). */
-export const ENTRY_FILES = ['inside.json', 'busybox', 'vmlinuz', BASE_FILES.tail, BASE_FILES.list, BASE_FILES.passwd, BASE_FILES.group];
-const ENTRY_DIRS = ['stage1'];
+export const ENTRY_FILES = [WORK.insideReport, WORK.busybox, WORK.vmlinuz, WORK.rootTail, WORK.rootList, WORK.rootPasswd, WORK.rootGroup];
+const ENTRY_DIRS = [WORK.stage1Extras];
 
 function hashTree(h: ReturnType<typeof createHash>, path: string, base = path): void {
   const st = lstatSync(path);

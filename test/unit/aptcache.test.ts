@@ -14,7 +14,7 @@ test('snapshot copies the cached packages; merge adds only new ones, by rename, 
   mkdirSync(cache);
   writeFileSync(join(cache, 'a_1_amd64.deb'), 'A');
   writeFileSync(join(cache, 'lock'), '');
-  const dirs = snapshotAptCache(cache, join(d, 'work'), 'rootfs');
+  const dirs = snapshotAptCache(cache, join(d, 'work', 'apt-cache'), 'rootfs');
   assert.deepEqual(readdirSync(dirs.in), ['a_1_amd64.deb']);
   // A copy, never a hard link: linking changes the shared inode's ctime, which another build's tar
   // reading the same file reports as "file changed as we read it".
@@ -45,10 +45,10 @@ test('a snapshot for known package versions holds those versions only (epochs as
   const wanted = ['libc6=2.41-12', 'tzdata=2025b-4', 'libpam0g=1.7.0-5', 'python3-six=1:1.17.0-1'];
   assert.ok(isWantedDeb('python3-six_1%3a1.17.0-1_all.deb', debPrefixes(wanted)));
   assert.ok(!isWantedDeb('libpam0g-dev_1.7.0-5_amd64.deb', debPrefixes(wanted)), 'a name that only starts like a wanted one');
-  const dirs = snapshotAptCache(cache, join(d, 'work'), 'rootfs', wanted);
+  const dirs = snapshotAptCache(cache, join(d, 'work', 'apt-cache'), 'rootfs', wanted);
   assert.deepEqual(readdirSync(dirs.in).sort(), ['libc6_2.41-12_amd64.deb', 'libpam0g_1.7.0-5_amd64.deb', 'python3-six_1%3a1.17.0-1_all.deb', 'tzdata_2025b-4_all.deb']);
   // Without versions (the simulation failed or the cache-key stage did not run): everything.
-  const all = snapshotAptCache(cache, join(d, 'work'), 'image', undefined);
+  const all = snapshotAptCache(cache, join(d, 'work', 'apt-cache'), 'image', undefined);
   assert.equal(readdirSync(all.in).length, 7);
   dropAptSnapshot(dirs);
   assert.ok(existsSync(join(d, 'work', 'apt-cache')), 'the other snapshot is still there');
