@@ -6,7 +6,6 @@
 // then boots each from a CD and by network boot and times power-on to
 // "docker: ready" and to "containers: up" (all imports done).
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/index.js';
@@ -14,20 +13,11 @@ import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { imageBoot } from '../src/vm/options.js';
 import { msgImage, startRegistry } from '../test/support/images.js';
 import { benchBoot } from './floor.js';
+import { freePort } from '../src/vm/publish.js';
 import { CONTAINERS_UP, DOCKER_READY } from '../src/vm/sentinels.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 1) || 1;
 const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Seconds from power-on to each pattern (in order), or undefined for those never seen. */
 function bootTimes(spec: Parameters<typeof Machine.start>[0], patterns: RegExp[], timeoutS: number): Promise<(number | undefined)[]> {

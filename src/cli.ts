@@ -34,15 +34,18 @@ export interface CliApi {
 
 const REAL_API: CliApi = { build, buildInDocker, testImageReport, out: (text) => process.stdout.write(text) };
 
+/** The exit status each program's action chose without throwing. */
+const chosenExit = new WeakMap<Command, number>();
+
 /** The exit status an action chose without throwing (main.ts reads it). */
 export function exitOf(program: Command): number | undefined {
-  return (program as unknown as { d2dExit?: number }).d2dExit;
+  return chosenExit.get(program);
 }
 
 export function makeProgram(api: CliApi = REAL_API): Command {
   const program = new Command();
   const setExit = (code: number): void => {
-    (program as unknown as { d2dExit?: number }).d2dExit = code;
+    chosenExit.set(program, code);
   };
   const json = (doc: unknown): void => api.out(JSON.stringify(doc, null, 2) + '\n');
 

@@ -13,7 +13,7 @@ import { buildIso } from '../stages/iso.js';
 import { buildLayer } from '../stages/layer.js';
 import type { InsideReport } from '../stages/manifest.js';
 import { buildRootfs, type AptSetup } from '../stages/rootfs.js';
-import type { CacheEntry, StageCache } from '../stages/stagecache.js';
+import type { CacheEntry, StageCache } from './stagecache.js';
 import type { Step } from './step.js';
 
 /** What one build carries from step to step. */

@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { declaredTags, refTag } from '../plan/images.js';
-import { parseArchiveManifest } from '../oci/dockerArchive.js';
+import { parseArchiveManifest } from '../formats/dockerArchive.js';
 import { D2DError, ExitCode } from '../errors.js';
 
 export interface AppOptions {

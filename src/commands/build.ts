@@ -9,7 +9,7 @@ import { runStage, workspace, type Context } from '../context.js';
 import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
 import { extraSourceFiles, rootless } from '../stages/rootfs.js';
 import { filesInLayer, layerNeeds } from '../stages/layer.js';
-import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../stages/stagecache.js';
+import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../build/stagecache.js';
 import { runSteps } from '../build/step.js';
 import { STEPS, type BuildRun } from '../build/steps.js';
 import { publish } from '../build/publish.js';

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { KERNEL_SOURCE_KEYS, type Config } from './schema.js';
 import { isMap, type Json } from './merge.js';
-import { bzImageRelease, looksLikeDeb, readHead } from '../kernel/image.js';
+import { bzImageRelease, looksLikeDeb, readHead } from '../formats/bzimage.js';
 
 const NAMING_KEYS = ['package', 'deb', 'vmlinuz', 'modules_tree'];
 

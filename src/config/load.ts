@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG } from '../paths.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
-import { declaredTags, imageUsers } from '../plan/images.js';
+import { declaredTags, imageUsers } from './images.js';
 import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
 import { crossRules } from './rules.js';
 import { MAX_CONFIG_BYTES, checkDepth, readConfigFile, toData, tooBig, tooDeep } from './limits.js';

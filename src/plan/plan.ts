@@ -7,6 +7,9 @@ import type { AptSource } from './aptsources.js';
 import { planImages, planServices, type ImagePlan, type ServicePlan } from './images.js';
 import { kernelSource, type KernelSource } from './kernel.js';
 import { DESKTOP_MODULES, DESKTOP_PACKAGES, planDesktop, type DesktopPlan } from './desktop.js';
+import type { BootEntry } from '../tools/grub.js';
+
+export type { BootEntry };
 
 /** Packages every image needs besides the user's: the engine, its CLI and runtime, and the init's tools. */
 export function basePackages(c: Config): string[] {
@@ -40,12 +43,6 @@ const trimSlash = (p: string): string => p.replace(/\/+$/, '') || '/';
 
 export const needsTzdata = (tz: string): boolean => !['UTC', 'Etc/UTC'].includes(tz);
 export const needsLocales = (l: string): boolean => !['C', 'POSIX', 'C.UTF-8'].includes(l);
-
-export interface BootEntry {
-  id: string;
-  title: string;
-  cmdline: string;
-}
 
 export interface BuildPlan {
   name: string;

@@ -1,7 +1,7 @@
 // Stage "go-exports" (inside the hook, after prune, before pack): blank the Go symbols that
 // plugin-capable Go programs (dockerd, containerd, its shim) export dynamically and nothing
-// on the image looks up (src/elfexports.ts says what is kept and why; docs/size.md the figures).
-import { dropGoExports } from '../elfexports.js';
+// on the image looks up (src/formats/elfexports.ts says what is kept and why; docs/size.md the figures).
+import { dropGoExports } from '../formats/elfexports.js';
 import { rewriteElfFiles } from './elfwalk.js';
 
 export interface GoExports {

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { mmdebstrapImageArgv } from '../tools/mmdebstrap.js';
 import { skopeoCopyArgv, skopeoInspectRawArgv, skopeoManifestDigestArgv, skopeoOciToDockerArgv } from '../tools/skopeo.js';
-import { parseArchiveManifest, writeDockerArchive } from '../oci/dockerArchive.js';
+import { parseArchiveManifest, writeDockerArchive } from '../formats/dockerArchive.js';
 import { imagesIndex, imageUsers, type BuiltImage, type ImagePlan } from '../plan/images.js';
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
-import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from './aptcache.js';
+import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from '../build/aptcache.js';
 import type { Context } from '../context.js';
 
 /** zstd level of the image archives: most of -19's ratio at a fraction of its time. */

@@ -4,15 +4,15 @@
 // that sentinel and the trailer, as one more compressed stream, and appends it.
 // Stage 1 decodes each stream into its own piece of that one archive and
 // unpacks the pieces in order (src/stages/initrd.ts). Changing a file then costs this stage only: the root stage comes
-// from the stage cache (src/stages/stagecache.ts), and a cached build and a
+// from the stage cache (src/build/stagecache.ts), and a cached build and a
 // full one write the same bytes because both assemble the payload this way.
 //
 // Not when the config has before-pack hooks: they may read or change the files,
 // so the files are put into the root before them, as part of the root stage.
 import { appendFileSync, copyFileSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpioEntries, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from '../cpio.js';
-import { dataNeeds } from '../elf.js';
+import { cpioEntries, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from '../formats/cpio.js';
+import { dataNeeds } from '../formats/elf.js';
 import { StageError } from '../errors.js';
 import { run } from '../tools/exec.js';
 import { compressArgv, XZ_REST_DICT } from './pack.js';

@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { PRUNE_RULES, type PrunePackage, type PruneRule } from '../plan/prune.js';
-import { fileNeeds, type Needs } from '../elf.js';
+import { fileNeeds, type Needs } from '../formats/elf.js';
 import { keepPath } from './pack.js';
 
 /** Bytes of a file, or of everything under a folder. */

@@ -2,8 +2,8 @@
 // each relocated pointer twice, in a 24-byte RELA entry and in the file at its target. The stage
 // packs them as RELR where the program has room for it (the table goes, a bitmap stays), and
 // otherwise zeroes the in-file copies, which the dynamic linker overwrites without reading
-// (src/elfrelative.ts says which and why; docs/size.md the figures).
-import { packRelativeRelocs, zeroRelativeTargets } from '../elfrelative.js';
+// (src/formats/elfrelative.ts says which and why; docs/size.md the figures).
+import { packRelativeRelocs, zeroRelativeTargets } from '../formats/elfrelative.js';
 import { rewriteElfFiles } from './elfwalk.js';
 
 export interface RelativeRelocs {

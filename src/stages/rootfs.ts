@@ -4,7 +4,7 @@
 // unreachable mirror is said plainly.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deb822Source, sourceFileName } from '../plan/aptsources.js';
-import { dropAptSnapshot, mergeAptCache, snapshotAptCache } from './aptcache.js';
+import { dropAptSnapshot, mergeAptCache, snapshotAptCache } from '../build/aptcache.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { log } from '../log.js';

@@ -1,6 +1,12 @@
 // GRUB: boot images for BIOS (El Torito, also booted from a USB stick via
 // boot_hybrid.img) and UEFI, sharing one grub.cfg. Pure builders + file text.
-import type { BootEntry } from '../plan/plan.js';
+
+/** One entry of the boot menu: the same kernel and initrd with another command line. */
+export interface BootEntry {
+  id: string;
+  title: string;
+  cmdline: string;
+}
 
 /** Modules baked into both images: nothing is loaded from the medium at boot but grub.cfg. */
 const COMMON = ['normal', 'configfile', 'linux', 'search', 'search_fs_file', 'echo', 'test', 'true', 'ls', 'cat', 'serial', 'terminal', 'iso9660', 'part_msdos', 'part_gpt', 'fat', 'sleep'];

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
-import { busyboxImage } from '../oci/dockerArchive.js';
+import { busyboxImage } from '../formats/dockerArchive.js';
 
 export const TEST_LABEL = 'D2D-TEST';
 export const TEST_IMAGE_TAG = 'd2d-test/busybox:1';

@@ -2,11 +2,11 @@
 // at fault, a documented exit code, and nothing at the output path.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { aptVersion } from '../../src/stages/preflight.js';
-import { cli, onlyLogsLeft, scratchDir, SKIP, workLeft } from './helpers.js';
+import { cli, onlyLogsLeft, scratchDir, SKIP, visible, workLeft } from './helpers.js';
 
 const tmp = (): string => scratchDir('d2d-bad-');
 /** A PATH holding node and nothing else: every host tool is missing. */
@@ -15,7 +15,6 @@ function nodeOnlyPath(): string {
   symlinkSync(process.execPath, join(d, 'node'));
   return d;
 }
-const artifacts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 
 describe('bad input (no build needed)', () => {
   test('invalid config: key, problem and file:line; exit 3', async () => {
@@ -28,7 +27,7 @@ describe('bad input (no build needed)', () => {
     assert.match(r.stderr, new RegExp(`${f}:4:\\d+: boot.cmdlne: unknown key 'cmdlne' \\(did you mean 'cmdline'\\?\\)`));
     const b = await cli(['build', f, '-o', join(d, 'out')], { quiet: true });
     assert.equal(b.status, 3);
-    assert.deepEqual(artifacts(join(d, 'out')), []);
+    assert.deepEqual(visible(join(d, 'out')), []);
   });
 
   test('missing host tool: the tool, its package and the apt-get line; exit 4', async () => {
@@ -38,7 +37,7 @@ describe('bad input (no build needed)', () => {
     assert.equal(r.status, 4, r.stderr);
     assert.match(r.stderr, /missing host tools: 'mmdebstrap' \(package mmdebstrap\)/);
     assert.match(r.stderr, /apt-get install -y mmdebstrap .*xorriso/);
-    assert.deepEqual(artifacts(join(d, 'out')), []);
+    assert.deepEqual(visible(join(d, 'out')), []);
   });
 
   test('doctor reports missing tools with the apt-get line; exit 4', async () => {
@@ -60,7 +59,7 @@ async function buildWith(yaml: string, extra: string[] = []): Promise<{ r: Await
   const d = tmp();
   writeFileSync(join(d, 'c.yaml'), yaml);
   const r = await cli(['build', join(d, 'c.yaml'), '-o', join(d, 'out'), ...extra], { quiet: true });
-  return { r, left: artifacts(join(d, 'out')), out: join(d, 'out') };
+  return { r, left: visible(join(d, 'out')), out: join(d, 'out') };
 }
 
 describe('debian.snapshot on a host whose APT is older than 2.7', () => {
@@ -121,7 +120,7 @@ describe('bad input (through mmdebstrap)', { skip: SKIP }, () => {
       assert.equal(r.status, 130, r.stderr);
       assert.match(r.stderr, /interrupted \(SIGINT\)/);
       assert.match(r.stderr, /logs of the interrupted build: .*logs/);
-      assert.deepEqual(artifacts(join(d, 'out')), []);
+      assert.deepEqual(visible(join(d, 'out')), []);
     });
   }
 });

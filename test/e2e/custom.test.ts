@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { testImageReport } from '../../src/commands/test.js';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { busyboxImage } from '../../src/formats/dockerArchive.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { SerialConsole } from '../../src/vm/console.js';
 import { bootWithRetry, type BootedGuest } from '../../src/vm/crash.js';

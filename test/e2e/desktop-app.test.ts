@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { busyboxImage } from '../../src/formats/dockerArchive.js';
 import { cli, e2eDir, SKIP } from './helpers.js';
 import { Session, withSession } from '../support/vmsession.js';
 import { inspect } from './inspect.js';

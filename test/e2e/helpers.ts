@@ -35,6 +35,11 @@ export function e2eDir(name: string): string {
   return d;
 }
 
+/** The files a user sees in an output folder: what a build published (its work and partial files are hidden). */
+export function visible(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : [];
+}
+
 /** What a build left in its output folder's work folders (.d2d-work/NAME/*), as NAME/ENTRY. */
 export function workLeft(out: string): string[] {
   const w = join(out, '.d2d-work');

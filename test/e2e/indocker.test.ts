@@ -9,7 +9,8 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testImageReport } from '../../src/commands/test.js';
-import { cli, e2eDir, ROOTLESS_USER, scratchDir, SKIP } from './helpers.js';
+import { cli, e2eDir, ROOTLESS_USER, scratchDir, SKIP, visible } from './helpers.js';
+import type { Manifest } from './checks.js';
 
 const DIR = e2eDir('indocker');
 const CFG_DIR = join(DIR, 'cfg');
@@ -20,17 +21,7 @@ const NAME = 'd2d-indocker';
 // Both builds get the same date, so the manifests may differ only in build-environment fields.
 const SDE = '1700000000';
 
-interface Manifest {
-  sourceDateEpoch: number;
-  config: { sha256: string; normalised: unknown };
-  packages: { name: string; version: string }[];
-  kernel: { version: string; modules: string[] };
-  debian: unknown;
-  artifacts: Record<string, { file: string; bytes: number }>;
-  stages: Record<string, number>;
-}
 const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, `${NAME}.manifest.json`), 'utf8')) as Manifest;
-const visible = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 /** Build containers left behind (ours are named d2d-build-*). */
 const containers = (): string => execFileSync('docker', ['ps', '-a', '--filter', 'name=d2d-build-', '--format', '{{.Names}}'], { encoding: 'utf8' }).trim();
 /** The uid the in-docker build runs as: a normal user in the docker group when CI has one, else ours. */

@@ -3,7 +3,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { busyboxImage } from '../../src/formats/dockerArchive.js';
 import { BUSYBOX } from '../../src/vm/testdisk.js';
 
 /** A docker-archive around the host's busybox with a /msg file saying where it came from. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { appLayer } from '../../src/commands/app.js';
 import { imageUsers } from '../../src/plan/images.js';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { busyboxImage } from '../../src/formats/dockerArchive.js';
 import { D2DError } from '../../src/errors.js';
 import { scratchDir } from '../support/scratch.js';
 

@@ -2,7 +2,7 @@
 // every string, hash value and version something kept still uses is left as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dropGoExports, isGoName } from '../../src/elfexports.js';
+import { dropGoExports, isGoName } from '../../src/formats/elfexports.js';
 
 interface Sec {
   name: string;

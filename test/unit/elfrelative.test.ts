@@ -2,7 +2,7 @@
 // which files and bytes are left alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRelr, elfHash, encodeRelr, packRelativeRelocs, zeroRelativeTargets } from '../../src/elfrelative.js';
+import { decodeRelr, elfHash, encodeRelr, packRelativeRelocs, zeroRelativeTargets } from '../../src/formats/elfrelative.js';
 
 const INTERP = '/lib64/ld-linux-x86-64.so.2\0';
 const DYN = 0x108; // .dynamic

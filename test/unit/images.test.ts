@@ -11,8 +11,8 @@ import { declaredTags, imagesIndex, planImages, planServices, refTag, serviceScr
 import { repoOf, skopeoCopyArgv, skopeoInspectRawArgv, skopeoOciToDockerArgv } from '../../src/tools/skopeo.js';
 import { mmdebstrapImageArgv } from '../../src/tools/mmdebstrap.js';
 import { archiveKind, shortTag, sniffCompression } from '../../src/stages/images.js';
-import { dockerArchive, parseArchiveManifest, writeDockerArchive } from '../../src/oci/dockerArchive.js';
-import { tar } from '../../src/oci/tar.js';
+import { dockerArchive, parseArchiveManifest, writeDockerArchive } from '../../src/formats/dockerArchive.js';
+import { tar } from '../../src/formats/tar.js';
 import { scratchDir } from '../support/scratch.js';
 
 

@@ -9,7 +9,7 @@ import { makePlan } from '../../src/plan/plan.js';
 import { describeKernelSource } from '../../src/plan/kernel.js';
 import { aptGetArgv, kernelRequest, kernelSourceStanza, parseAptSources, updateKernelSourceArgv, KERNEL_SOURCES_FILE } from '../../src/tools/apt.js';
 import { extractArgv, fieldsArgv, missingKernelDeps, parseFields, relationNames } from '../../src/tools/dpkgdeb.js';
-import { bzImageRelease, looksLikeDeb } from '../../src/kernel/image.js';
+import { bzImageRelease, looksLikeDeb } from '../../src/formats/bzimage.js';
 import { DEB_HEAD, fakeBzImage, kernelFixtures } from './fixtures.js';
 
 function planOf(dir: string, yaml: string) {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { elfNeeds, scriptNeeds } from '../../src/elf.js';
+import { elfNeeds, scriptNeeds } from '../../src/formats/elf.js';
 import { choosePackages, needCandidates, prune, resolveInRoot } from '../../src/stages/prune.js';
 import { scratchDir } from '../support/scratch.js';
 

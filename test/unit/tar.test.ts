@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tar } from '../../src/oci/tar.js';
-import { busyboxImage } from '../../src/oci/dockerArchive.js';
+import { tar } from '../../src/formats/tar.js';
+import { busyboxImage } from '../../src/formats/dockerArchive.js';
 import { scratchDir } from '../support/scratch.js';
 
 test('tar output is read back by GNU tar with modes, links and contents', () => {

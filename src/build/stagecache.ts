@@ -13,9 +13,9 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { VERSION } from '../version.js';
 import { simulatedInstall } from './aptcache.js';
 import { WORK } from '../context.js';
-import { filesInLayer } from './layer.js';
-import { needCandidates, type ExtraNeeds } from './prune.js';
-import type { InsideReport } from './manifest.js';
+import { filesInLayer } from '../stages/layer.js';
+import { needCandidates, type ExtraNeeds } from '../stages/prune.js';
+import type { InsideReport } from '../stages/manifest.js';
 
 /**
  * How many root stages are kept, the least recently used going first. Each is about the size of the initrd
