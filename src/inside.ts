@@ -1,6 +1,6 @@
 // Entry point run by mmdebstrap's customize hook, inside its namespace (as root
 // there, whether or not the build itself runs as root): `node inside.js WORKDIR ROOT`.
-// It runs the steps that need the root filesystem as a folder (src/build/inside-steps.ts), then reports
+// It runs the steps that need the root filesystem as a folder (src/pipeline/inside-steps.ts), then reports
 // back to the outer build through WORKDIR/inside.json (or inside-error.json).
 //
 // Root mode: we are real root and write straight into WORKDIR.
@@ -15,8 +15,8 @@ import { tailOf } from './tools/exec.js';
 import { WORK, workspace, type Context } from './context.js';
 import type { BuildPlan } from './plan/plan.js';
 import { D2DError, StageError } from './errors.js';
-import { INSIDE_STEPS, insideRun } from './build/inside-steps.js';
-import { runSteps } from './build/step.js';
+import { INSIDE_STEPS, insideRun } from './pipeline/inside-steps.js';
+import { runSteps } from './pipeline/step.js';
 import { ERROR_MARKER, INNER_WORKDIR, type InsideError } from './insideProtocol.js';
 
 function innerWorkdir(workDir: string, root: string): string {

@@ -1,5 +1,5 @@
 // `debian2docker build`: load the config, make the plan, run the steps
-// (src/build/steps.ts), publish the outputs (src/build/publish.ts).
+// (src/pipeline/steps.ts), publish the outputs (src/pipeline/publish.ts).
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +9,10 @@ import { runStage, workspace, type Context } from '../context.js';
 import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
 import { extraSourceFiles, rootless } from '../stages/rootfs.js';
 import { filesInLayer, layerNeeds } from '../stages/layer.js';
-import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../build/stagecache.js';
-import { runSteps } from '../build/step.js';
-import { STEPS, type BuildRun } from '../build/steps.js';
-import { publish } from '../build/publish.js';
+import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../pipeline/stagecache.js';
+import { runSteps } from '../pipeline/step.js';
+import { STEPS, type BuildRun } from '../pipeline/steps.js';
+import { publish } from '../pipeline/publish.js';
 import { log } from '../log.js';
 import { onInterrupt } from '../interrupt.js';
 

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { aptCacheDir, stageCacheDir } from './build.js';
-import { KEEP_ENTRIES } from '../build/stagecache.js';
+import { KEEP_ENTRIES } from '../pipeline/stagecache.js';
 
 export interface StageEntryInfo {
   key: string;

@@ -7,7 +7,7 @@
 // the output folder and the apt cache (read-write), each at the SAME path as on
 // the host, and runs the ordinary `debian2docker build` in it: so its messages,
 // exit codes and artifacts are the native build's, with nothing to translate.
-import { publishedPaths } from '../build/outputs.js';
+import { publishedPaths } from '../pipeline/outputs.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

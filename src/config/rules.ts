@@ -1,8 +1,8 @@
 // Rules across entries of a config: things that are each valid alone but clash on the booted
 // machine (two services on one host port, two images claiming one tag, two files at one path).
 // Each problem is reported at the later entry, the one that would lose at boot.
-import { CONTAINER_HOME, containerName } from '../plan/desktop.js';
-import { refTag } from '../plan/images.js';
+import { CONTAINER_HOME, containerName } from './desktop.js';
+import { refTag } from './images.js';
 import { mountDest, parsePortSpec, type PortSpec } from './values.js';
 import type { Config } from './schema.js';
 

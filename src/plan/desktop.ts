@@ -4,12 +4,14 @@
 // Why X and not a Wayland compositor: see docs/desktop.md.
 import type { Config } from '../config/schema.js';
 import { shellQuote } from '../tools/exec.js';
+import { CONTAINER_HOME, containerName } from '../config/desktop.js';
+
+export { CONTAINER_HOME, containerName };
 
 /** The first session's VT: VT1 keeps the text console (unless locked, without a shell). */
 export const FIRST_VT = 2;
 /** Where the app finds its display's cookie, and its home. */
 export const CONTAINER_XAUTHORITY = '/run/d2d-x/Xauthority';
-export const CONTAINER_HOME = '/home/user';
 /** Apps run as an unprivileged user unless the config says otherwise. */
 export const DEFAULT_USER = '1000:1000';
 /** Host groups that own sound and GPU render devices (Debian's static audio and video gids). */
@@ -47,7 +49,6 @@ export const DESKTOP_MODULES = [
   'usbhid', 'hid_generic', 'snd_hda_intel', 'snd_hda_codec_generic', 'snd_usb_audio',
 ] as const;
 
-export const containerName = (session: string): string => `d2d-desktop-${session}`;
 export const homeVolume = (session: string): string => `d2d-home-${session}`;
 
 type Session = Config['desktop']['sessions'][number];

@@ -13,7 +13,7 @@ import { imagesIndex, imageUsers, type BuiltImage, type ImagePlan } from '../pla
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
-import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from '../build/aptcache.js';
+import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from './aptcache.js';
 import type { Context } from '../context.js';
 
 /** zstd level of the image archives: most of -19's ratio at a fraction of its time. */

@@ -4,7 +4,7 @@
 // that sentinel and the trailer, as one more compressed stream, and appends it.
 // Stage 1 decodes each stream into its own piece of that one archive and
 // unpacks the pieces in order (src/stages/initrd.ts). Changing a file then costs this stage only: the root stage comes
-// from the stage cache (src/build/stagecache.ts), and a cached build and a
+// from the stage cache (src/pipeline/stagecache.ts), and a cached build and a
 // full one write the same bytes because both assemble the payload this way.
 //
 // Not when the config has before-pack hooks: they may read or change the files,

@@ -9,7 +9,6 @@ import type { ImageRecord } from './images.js';
 import type { KernelOrigin } from './kernel.js';
 import type { GoExports } from './goexports.js';
 import type { RelativeRelocs } from './relative.js';
-import type { OutputKind } from '../build/outputs.js';
 
 export interface InsideReport {
   kernel: { version: string; packages: { name: string; version: string }[]; source: KernelOrigin };
@@ -55,7 +54,7 @@ export async function artifactInfo(path: string): Promise<{ file: string; bytes:
   return { file: basename(path), bytes: statSync(path).size, sha256: await sha256File(path) };
 }
 
-async function artifactInfos(files: Partial<Record<OutputKind, string>>): Promise<Manifest['artifacts']> {
+async function artifactInfos(files: Record<string, string>): Promise<Manifest['artifacts']> {
   const out: Manifest['artifacts'] = {};
   for (const [kind, path] of Object.entries(files)) out[kind] = await artifactInfo(path);
   return out;
@@ -67,8 +66,8 @@ export async function makeManifest(o: {
   version: string;
   inside: InsideReport;
   payloadBytes: number;
-  /** The output files to describe, by kind, in the order the manifest lists them (src/build/outputs.ts). */
-  files: Partial<Record<OutputKind, string>>;
+  /** The output files to describe, by kind (iso, kernel, ...), in the order the manifest lists them (src/pipeline/outputs.ts). */
+  files: Record<string, string>;
   images: ImageRecord[];
   timings: Record<string, number>;
 }): Promise<Manifest> {

@@ -4,7 +4,7 @@
 // unreachable mirror is said plainly.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deb822Source, sourceFileName } from '../plan/aptsources.js';
-import { dropAptSnapshot, mergeAptCache, snapshotAptCache } from '../build/aptcache.js';
+import { dropAptSnapshot, mergeAptCache, snapshotAptCache } from './aptcache.js';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
 import { log } from '../log.js';
@@ -86,7 +86,7 @@ const MMDEBSTRAP_PHASE = /^I: (running apt-get update|downloading packages|extra
 
 /**
  * Progress through this stage's minutes: mmdebstrap's phases, then the steps that run inside its hook
- * (src/inside.ts logs each start as `==> NAME`; the list is src/build/inside-steps.ts), each shown as `rootfs: ...`. The interrupt test waits for
+ * (src/inside.ts logs each start as `==> NAME`; the list is src/pipeline/inside-steps.ts), each shown as `rootfs: ...`. The interrupt test waits for
  * these lines to choose its moment.
  */
 function relayProgress(line: string): void {

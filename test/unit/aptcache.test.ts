@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { debPrefixes, dropAptSnapshot, isWantedDeb, mergeAptCache, snapshotAptCache } from '../../src/build/aptcache.js';
+import { debPrefixes, dropAptSnapshot, isWantedDeb, mergeAptCache, snapshotAptCache } from '../../src/stages/aptcache.js';
 import { keepOnlyLogs } from '../../src/commands/build.js';
 import { mmdebstrapArgv } from '../../src/tools/mmdebstrap.js';
 import { scratchDir } from '../support/scratch.js';

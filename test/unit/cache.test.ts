@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheReport, cleanCaches, formatCacheReport } from '../../src/commands/cache.js';
-import { snapshotAptCache } from '../../src/build/aptcache.js';
+import { snapshotAptCache } from '../../src/stages/aptcache.js';
 import { scratchDir } from '../support/scratch.js';
 
 const DAY = 86400_000;

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { cpioEntries, S_IFREG } from '../../src/formats/cpio.js';
 import { filesInLayer, layerEntries, layerNeeds } from '../../src/stages/layer.js';
-import { cacheKey, hostInputs } from '../../src/build/stagecache.js';
+import { cacheKey, hostInputs } from '../../src/pipeline/stagecache.js';
 import { simulatedPackages } from '../../src/tools/mmdebstrap.js';
 import { StageError } from '../../src/errors.js';
 import { loadConfigText } from '../../src/config/load.js';

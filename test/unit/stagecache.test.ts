@@ -1,10 +1,10 @@
-// The stage cache (src/build/stagecache.ts) when builds share it: an entry is whole or absent, a restore
+// The stage cache (src/pipeline/stagecache.ts) when builds share it: an entry is whole or absent, a restore
 // that loses its entry halfway leaves nothing in the work folder, and the build falls back to building.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENTRY_FILES, StageCache } from '../../src/build/stagecache.js';
+import { ENTRY_FILES, StageCache } from '../../src/pipeline/stagecache.js';
 import { scratchDir } from '../support/scratch.js';
 
 function workFolder(dir: string, payload: string, tag: string): void {

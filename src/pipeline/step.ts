@@ -1,8 +1,8 @@
-// A build step and the loop that runs a list of them (src/build/steps.ts outside the
-// root, src/build/inside-steps.ts inside it): each step's guard decides whether it runs.
+// A build step and the loop that runs a list of them (src/pipeline/steps.ts outside the
+// root, src/pipeline/inside-steps.ts inside it): each step's guard decides whether it runs.
 import { runStage, type Context } from '../context.js';
 
-/** One step of a build: outside the root (R = BuildRun) or inside it (R = InsideRun, src/build/inside-steps.ts). */
+/** One step of a build: outside the root (R = BuildRun) or inside it (R = InsideRun, src/pipeline/inside-steps.ts). */
 export interface Step<R> {
   name: string;
   /** Runs only when this says so; no guard: always. */

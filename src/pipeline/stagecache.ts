@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import type { BuildPlan } from '../plan/plan.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { VERSION } from '../version.js';
-import { simulatedInstall } from './aptcache.js';
+import { simulatedInstall } from '../stages/aptcache.js';
 import { WORK } from '../context.js';
 import { filesInLayer } from '../stages/layer.js';
 import { needCandidates, type ExtraNeeds } from '../stages/prune.js';

@@ -1,7 +1,7 @@
 // The build, as one ordered list of steps after the plan is made. Each step says
 // when it runs (its guard reads the plan and what earlier steps found) and what it
 // does; `runSteps` walks the list. The steps that run inside the root file system
-// (mmdebstrap's hook) are listed in src/build/inside-steps.ts, and run as the `rootfs` step.
+// (mmdebstrap's hook) are listed in src/pipeline/inside-steps.ts, and run as the `rootfs` step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
