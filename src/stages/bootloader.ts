@@ -3,13 +3,9 @@
 import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../tools/exec.js';
+import { mcopyArgv, mkfsFatArgv, mmdArgv } from '../tools/fat.js';
 import { BOOT_IMG, earlyConfig, grubCfg, grubHead, grubMenu, grubMkimageArgv } from '../tools/grub.js';
 import type { Context } from '../context.js';
-
-/** A FAT volume serial derived from SOURCE_DATE_EPOCH (mkfs.fat would use the clock). */
-export function fatSerial(epoch: number): string {
-  return (epoch >>> 0).toString(16).padStart(8, '0').toUpperCase();
-}
 
 /**
  * Size of the FAT image in KiB: the EFI binary plus 128 KiB for the FAT structures (boot sector, two
@@ -19,12 +15,6 @@ export function fatSerial(epoch: number): string {
  */
 export function espSizeKiB(efiBytes: number): number {
   return Math.ceil((efiBytes + 128 * 1024) / (64 * 1024)) * 64;
-}
-
-export function mkfsFatArgv(image: string, sizeKiB: number, epoch: number): string[] {
-  // --invariant: mkfs.fat (dosfstools 4.2) ignores SOURCE_DATE_EPOCH and stamps the volume label's
-  // directory entry with the clock; this makes it a constant (the serial still comes from -i).
-  return ['mkfs.fat', '--invariant', '-C', '-n', 'D2D-EFI', '-i', fatSerial(epoch), image, String(sizeKiB)];
 }
 
 export async function buildBootloader(ctx: Context, logFile: string): Promise<{ stamp: string }> {
@@ -45,10 +35,10 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
   rmSync(esp, { force: true });
   const env = { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch), MTOOLS_SKIP_CHECK: '1' };
   await run(mkfsFatArgv(esp, espSizeKiB(statSync(efiBin).size), p.sourceDateEpoch), { log: logFile, env });
-  await run(['mmd', '-i', esp, '::/EFI', '::/EFI/BOOT'], { log: logFile, env });
+  await run(mmdArgv(esp, ['::/EFI', '::/EFI/BOOT']), { log: logFile, env });
   // mcopy -m keeps the file's own mtime: make it SOURCE_DATE_EPOCH, not the moment grub-mkimage ran.
   utimesSync(efiBin, p.sourceDateEpoch, p.sourceDateEpoch);
-  await run(['mcopy', '-m', '-i', esp, efiBin, '::/EFI/BOOT/BOOTX64.EFI'], { log: logFile, env });
+  await run(mcopyArgv(esp, efiBin, '::/EFI/BOOT/BOOTX64.EFI'), { log: logFile, env });
   copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
   if (p.persistence) await installAssets(ctx, logFile);
   return { stamp };

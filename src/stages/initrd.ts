@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
 import { byteSort } from './pack.js';
 import { stage1ExtrasDir } from './stage1extras.js';
+import { cpioCreateArgv } from '../tools/cpio.js';
 
 /**
  * The outer archive is two cpio archives back to back, which the kernel unpacks in turn: first stage 1's
@@ -87,7 +88,7 @@ export async function buildInitrd(ctx: Context, payload: string, streams: number
 
 async function writeCpio(tree: string, list: string[], out: string, logFile: string): Promise<void> {
   // -R 0:0: the files belong to root whoever builds the image.
-  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-R', '0:0', '-O', out], { cwd: tree, input: list.join('\n') + '\n', log: logFile });
+  await run(cpioCreateArgv(out, { rootOwned: true }), { cwd: tree, input: list.join('\n') + '\n', log: logFile });
 }
 
 /**

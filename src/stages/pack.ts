@@ -9,6 +9,7 @@ import { ByteProgress } from '../tools/progress.js';
 import { log } from '../log.js';
 import type { Context } from '../context.js';
 import { INNER_WORKDIR } from '../insideProtocol.js';
+import { cpioCreateArgv } from '../tools/cpio.js';
 
 /** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
 /** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
@@ -183,7 +184,7 @@ export async function packRootfs(ctx: Context, root: string, logFile: string, le
   writeFileSync(ctx.ws.rootList, rels.join('\n') + '\n');
   const archived = rels.filter((r) => !leftOut.has(r));
   const cpio = ctx.ws.payload;
-  await run(['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-O', cpio], { cwd: root, input: archived.join('\n') + '\n', log: logFile });
+  await run(cpioCreateArgv(cpio), { cwd: root, input: archived.join('\n') + '\n', log: logFile });
   // The sentinel's entry and the trailer are left for the files layer's stream; the image's users and
   // groups and the list of paths are what that stage needs to know of the root (src/stages/layer.ts).
   if (archived[archived.length - 1] !== ROOTFS_SENTINEL) throw new Error(`the root file system has no /${ROOTFS_SENTINEL} (target/rootfs is incomplete)`);

@@ -10,7 +10,9 @@ import { baseSpec } from '../../src/vm/options.js';
 import { D2DError, ExitCode } from '../../src/errors.js';
 import { compressArgv } from '../../src/stages/pack.js';
 import { showDependsArgv } from '../../src/stages/modules.js';
-import { mkfsFatArgv, fatSerial, espSizeKiB } from '../../src/stages/bootloader.js';
+import { espSizeKiB } from '../../src/stages/bootloader.js';
+import { fatSerial, mcopyArgv, mkfsFatArgv, mmdArgv } from '../../src/tools/fat.js';
+import { cpioCreateArgv } from '../../src/tools/cpio.js';
 
 test('mmdebstrap: default mirror, hook, excludes, never disables signature checks', () => {
   const argv = mmdebstrapArgv({ suite: 'trixie', mirror: '', components: ['main'], variant: 'minbase', packages: ['a', 'b'], customizeHook: ['/usr/bin/node', '/x/inside.js', '/w'], mode: 'root' });
@@ -181,4 +183,14 @@ test('vm options: --tcg-threads overrides the command\'s default; anything else 
   assert.equal(baseSpec({}, 'tcg', 'multi').tcgThreads, 'multi');
   assert.equal(baseSpec({ tcgThreads: 'single' }, 'tcg', 'multi').tcgThreads, 'single');
   assert.throws(() => baseSpec({ tcgThreads: 'many' }, 'tcg', 'single'), (e: D2DError) => e.exitCode === ExitCode.usage && /--tcg-threads must be single or multi/.test(e.message));
+});
+
+test('cpio: newc, reproducible; the initrd owned by root whoever builds it', () => {
+  assert.deepEqual(cpioCreateArgv('/w/rootfs.cpio'), ['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-O', '/w/rootfs.cpio']);
+  assert.deepEqual(cpioCreateArgv('/w/stage1.cpio', { rootOwned: true }), ['cpio', '--quiet', '-o', '-H', 'newc', '--reproducible', '-R', '0:0', '-O', '/w/stage1.cpio']);
+});
+
+test('mtools: folders, then the EFI binary copied with its own (SOURCE_DATE_EPOCH) mtime', () => {
+  assert.deepEqual(mmdArgv('/w/efi.img', ['::/EFI', '::/EFI/BOOT']), ['mmd', '-i', '/w/efi.img', '::/EFI', '::/EFI/BOOT']);
+  assert.deepEqual(mcopyArgv('/w/efi.img', '/w/BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI'), ['mcopy', '-m', '-i', '/w/efi.img', '/w/BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI']);
 });
