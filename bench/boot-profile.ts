@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { build } from '../src/index.js';
 import { Machine, chooseAccel } from '../src/vm/machine.js';
 import { bootProfile, decompressSeconds, formatProfile, parseBootLog, type BootProfile } from '../src/vm/bootlog.js';
-import type { Manifest } from '../src/stages/manifest.js';
+import type { Manifest } from '../src/index.js';
 import { benchBoot, floorInitrd, until } from './floor.js';
 import { BOOT_FAILED, DOCKER_READY } from '../src/vm/sentinels.js';
 

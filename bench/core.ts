@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/index.js';
 import { chooseAccel } from '../src/vm/machine.js';
-import type { Manifest } from '../src/stages/manifest.js';
+import type { Manifest } from '../src/index.js';
 import { bootTime, floorInitrd } from './floor.js';
 import { DOCKER_READY } from '../src/vm/sentinels.js';
 

@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { benchBoot } from './floor.js';
 import { chooseAccel } from '../src/vm/machine.js';
 import { colourShare, parsePpm, type Rgb } from '../src/vm/ppm.js';
-import type { Manifest } from '../src/stages/manifest.js';
+import type { Manifest } from '../src/index.js';
 import { DOCKER_READY } from '../src/vm/sentinels.js';
 
 const args = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/index.js';
-import type { Manifest } from '../src/stages/manifest.js';
+import type { Manifest } from '../src/index.js';
 
 async function timedBuild(config: string, outDir: string): Promise<{ seconds: number; stages: Record<string, number>; iso: number }> {
   const t0 = Date.now();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { build } from '../src/index.js';
 import { run } from '../src/tools/exec.js';
 import { DEFAULT_ISO_BUDGET_BYTES, SIZE_GOAL_BYTES } from '../src/plan/budget.js';
-import type { Manifest } from '../src/stages/manifest.js';
+import type { Manifest } from '../src/index.js';
 
 const args = process.argv.slice(2);
 const value = (n: string): string | undefined => {
