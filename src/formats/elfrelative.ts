@@ -19,6 +19,9 @@
 // or `objdump -s` shows those pointers as 0 (readelf -r still lists every relocation).
 
 import { cstr, dynamicEntries, fileOffset, isElf64LE, segments, type Segments } from './elf.js';
+import { elfHash, encodeRelr } from './relr.js';
+
+export { decodeRelr, elfHash, encodeRelr } from './relr.js';
 
 const EM_X86_64 = 62;
 const ET_DYN = 3;
@@ -115,57 +118,6 @@ export interface PackedRelative {
   relocations: number;
   /** Bytes of the RELR table (the RELA table they left was 24 per relocation). */
   relrBytes: number;
-}
-
-/** The SysV ELF hash of a version name (vna_hash). */
-export function elfHash(name: string): number {
-  let h = 0;
-  for (const c of Buffer.from(name, 'latin1')) {
-    h = ((h << 4) + c) >>> 0;
-    const g = h & 0xf0000000;
-    if (g !== 0) h ^= g >>> 24;
-    h &= ~g >>> 0;
-    h >>>= 0;
-  }
-  return h;
-}
-
-/** RELR words for sorted, 8-aligned addresses: an address, then bitmaps of the 63 words after it. */
-export function encodeRelr(addrs: bigint[]): bigint[] {
-  const out: bigint[] = [];
-  let i = 0;
-  while (i < addrs.length) {
-    out.push(addrs[i]!);
-    let base = addrs[i]! + 8n;
-    i++;
-    for (;;) {
-      let bitmap = 0n;
-      while (i < addrs.length && addrs[i]! - base < 63n * 8n) {
-        bitmap |= 1n << ((addrs[i]! - base) / 8n);
-        i++;
-      }
-      if (bitmap === 0n) break;
-      out.push((bitmap << 1n) | 1n);
-      base += 63n * 8n;
-    }
-  }
-  return out;
-}
-
-/** The addresses a RELR table relocates (the inverse of encodeRelr; for tests). */
-export function decodeRelr(words: bigint[]): bigint[] {
-  const out: bigint[] = [];
-  let base = 0n;
-  for (const w of words) {
-    if ((w & 1n) === 0n) {
-      out.push(w);
-      base = w + 8n;
-      continue;
-    }
-    for (let bit = 0n, m = w >> 1n; m !== 0n; bit++, m >>= 1n) if (m & 1n) out.push(base + bit * 8n);
-    base += 63n * 8n;
-  }
-  return out;
 }
 
 /** Rewrite a PIE program's relative relocations as RELR (b is changed in place); undefined when the file is not one to touch or has no room. */
