@@ -1,15 +1,23 @@
-// persist.sh's stand-in settings (used only where no persist.conf was written) are the config's defaults.
+// persist.sh reads every setting from persist.conf and carries no value of its own; the build
+// renders each of them (src/render/settings.ts), from the plan, so each default lives once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { DEFAULT_CONFIG, TARGET_DIR } from '../../src/paths.js';
+import { TARGET_DIR } from '../../src/paths.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { makePlan } from '../../src/plan/plan.js';
+import { persistConf } from '../../src/render/settings.js';
 
-test("persist.sh's PBKDF_MEMORY and WAIT are default.yaml's persistence defaults", () => {
+test("persist.sh's settings are empty until persist.conf gives them, and the rendered persist.conf gives each", () => {
   const sh = readFileSync(join(TARGET_DIR, 'rootfs/usr/lib/d2d/persist.sh'), 'utf8');
-  const persistence = (parse(readFileSync(DEFAULT_CONFIG, 'utf8')) as { persistence: Record<string, unknown> }).persistence;
-  const value = (name: string): number => Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(sh)?.[1]);
-  assert.equal(value('PBKDF_MEMORY'), persistence['pbkdf-memory']);
-  assert.equal(value('WAIT'), persistence.wait);
+  // The block of settings: NAME= lines between the PERSIST_CONF default and the sourcing of the file.
+  const block = sh.slice(sh.indexOf(': "${PERSIST_CONF:='), sh.indexOf('if [ -f "$PERSIST_CONF" ]'));
+  const settings = [...block.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => ({ name: m[1]!, value: m[2]! }));
+  assert.ok(settings.length >= 7, `persist.sh's settings block: ${block}`);
+  for (const s of settings) assert.equal(s.value, '', `persist.sh gives ${s.name} a value of its own`);
+  const l = loadConfigText(undefined);
+  const conf = persistConf(makePlan(l.config, { outDir: '/o', configHash: l.hash, sourceDateEpoch: 1700000000 }))!;
+  const given = new Set([...conf.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]!));
+  assert.deepEqual(settings.map((s) => s.name).filter((n) => !given.has(n)), [], 'settings persist.conf does not give');
 });

@@ -6,6 +6,7 @@
 # its memory cost pinned (PBKDF_MEMORY KiB) so a small machine can unlock it.
 # Its file system is made at the first unlock (see PERSIST_FRESH).
 luks_create() {
+	[ -n "$PBKDF_MEMORY" ] || die "no PBKDF_MEMORY: $PERSIST_CONF is missing or incomplete"
 	lc_pbkdf="--pbkdf argon2id --pbkdf-memory $PBKDF_MEMORY --pbkdf-parallel 1"
 	# shellcheck disable=SC2086 # lc_pbkdf: several options
 	printf '%s' "$2" | cryptsetup luksFormat --batch-mode --type luks2 --label "$PERSIST_LABEL" \

@@ -2,9 +2,8 @@
 # shellcheck disable=SC2034 # the names below are used by the scripts that source this
 # Encrypted persistence and install to disk: the settings and functions d2d-persist,
 # d2d-install and the boot-time unlock (persist-boot) share. POSIX sh. The settings
-# come from persist.conf, which the build writes from the config (src/stages/overlay.ts);
-# the values below only stand in where there is none (the build host's tests), and
-# test/unit/persistconf.test.ts keeps them equal to src/config/default.yaml's. The
+# come from persist.conf, which the build writes from the config (src/render/settings.ts);
+# an image without persistence has none, and its scripts say so and stop. The
 # functions are in one file per job: persist-ask.sh (passphrases, confirmations),
 # persist-luks.sh (the volume), persist-disk.sh (partitions), persist-medium.sh
 # (where this build lives), persist-state.sh (what the volume keeps).
@@ -26,10 +25,11 @@ PERSIST_FRESH=d2d-fresh
 RESET_MARKER=.d2d-reset-settings
 ESP_LABEL=D2D-ESP
 : "${PERSIST_CONF:=/etc/d2d/persist.conf}"
+# The settings, all from persist.conf (src/render/settings.ts): no value is repeated here.
 DATA=
 SETTINGS=
-PBKDF_MEMORY=65536
-WAIT=10
+PBKDF_MEMORY=
+WAIT=
 VOLID=
 BUILD=
 NAME=
