@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/index.js';
-import { run } from '../src/tools/exec.js';
+import { run } from '../src/exec/run.js';
 import { parseAptSources } from '../src/tools/apt.js';
 import { chooseAccel } from '../src/vm/machine.js';
 import { bootTime } from './floor.js';

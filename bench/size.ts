@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../src/index.js';
-import { run } from '../src/tools/exec.js';
+import { run } from '../src/exec/run.js';
 import { DEFAULT_ISO_BUDGET_BYTES, SIZE_GOAL_BYTES } from '../src/plan/budget.js';
 import type { Manifest } from '../src/index.js';
 

@@ -15,7 +15,7 @@ import { jsonSchema } from './config/schema.js';
 import { D2DError } from './errors.js';
 import { buildResult, testResult } from './results.js';
 import type { Manifest } from './stages/manifest.js';
-import { setVerbose } from './tools/exec.js';
+import { setVerbose } from './exec/run.js';
 import { VERSION } from './version.js';
 import { log } from './log.js';
 

@@ -9,7 +9,7 @@
 import { existsSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_ENTRY } from './paths.js';
-import { start } from './tools/exec.js';
+import { start } from './exec/run.js';
 
 /** chown -R without following symbolic links (a link in the image tree must not hand over its target). */
 export function chownTree(path: string, uid: number, gid: number): number {

@@ -11,7 +11,7 @@
 // the hook fails.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { tailOf } from './tools/exec.js';
+import { tailOf } from './exec/run.js';
 import { WORK, workspace, type Context } from './context.js';
 import type { BuildPlan } from './plan/plan.js';
 import { D2DError, StageError } from './errors.js';

@@ -3,7 +3,7 @@
 // handlers are the command line's (main.ts installs them and gives the way to exit):
 // a program that imports the API keeps its own signals, and registering a cleanup
 // never takes them over.
-import { stopAllChildren } from './tools/exec.js';
+import { stopAllChildren } from './exec/run.js';
 
 const handlers = new Set<(signal?: NodeJS.Signals) => void>();
 let exitWith: ((code: number) => void) | undefined;

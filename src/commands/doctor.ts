@@ -2,7 +2,7 @@
 // the apt-get line that installs the missing ones. Also probes KVM.
 import { checkTools } from '../stages/preflight.js';
 import { probeKvm } from '../vm/kvm.js';
-import { which } from '../tools/exec.js';
+import { which } from '../exec/run.js';
 
 export async function doctor(image?: string): Promise<{ ok: boolean; report: string }> {
   const tools = await checkTools(['build', 'vm', 'test'], { zstd: true, skopeo: true });

@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
 import { aptCacheDir, planFor } from './build.js';
 import { rootless, diagnoseApt } from '../stages/rootfs.js';
-import { run, start, which } from '../tools/exec.js';
+import { run, start, which } from '../exec/run.js';
 import { mmdebstrapImageArgv } from '../tools/mmdebstrap.js';
 import {
   BUILDER_RECIPE,

@@ -11,13 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D2DError, ExitCode } from '../errors.js';
 import { preflight } from '../stages/preflight.js';
-import { run, shellQuote } from '../tools/exec.js';
+import { run, shellQuote } from '../exec/run.js';
 import { TARGET_DIR } from '../paths.js';
 import { chooseAccel, Machine } from '../vm/machine.js';
 import { bootWithRetry, GuestCrashed } from '../vm/crash.js';
 import { confirmTyped, newPassphrase } from '../tty.js';
 import { log } from '../log.js';
-import { during, lastGuestStep } from '../tools/progress.js';
+import { during, lastGuestStep } from '../exec/progress.js';
+import { partitionTableArgv } from '../tools/sfdisk.js';
+import { extractArgv } from '../tools/xorriso.js';
 
 export interface InstallOptions {
   disk: string;
@@ -47,7 +49,7 @@ export function parseSize(s: string): number {
 /** The GPT partition names on a disk or disk image ([] when it has no partition table). */
 export async function partitionNames(disk: string): Promise<string[]> {
   // Exit 1: no partition table (a blank disk).
-  const r = await run(['sfdisk', '--json', disk], { capture: true, okStatus: [1] });
+  const r = await run(partitionTableArgv(disk), { capture: true, okStatus: [1] });
   if (r.status !== 0 || !r.stdout.trim()) return [];
   const t = JSON.parse(r.stdout) as { partitiontable?: { partitions?: { name?: string }[] } };
   return (t.partitiontable?.partitions ?? []).map((p) => p.name ?? '');
@@ -68,7 +70,11 @@ export async function install(image: string, o: InstallOptions): Promise<number>
     // The ISO's kernel and initrd, booted directly so the command line can say d2d.persist=off
     // (the disk may already hold persistence; the installer does not need it open).
     const extracted = await run(
-      ['xorriso', '-osirrox', 'on', '-indev', image, '-extract', '/boot/vmlinuz', join(tmp, 'vmlinuz'), '-extract', '/boot/initrd.img', join(tmp, 'initrd.img'), '-extract', '/d2d/install/build', join(tmp, 'build')],
+      extractArgv(image, [
+        ['/boot/vmlinuz', join(tmp, 'vmlinuz')],
+        ['/boot/initrd.img', join(tmp, 'initrd.img')],
+        ['/d2d/install/build', join(tmp, 'build')],
+      ]),
       { capture: true },
     ).then(
       () => true,

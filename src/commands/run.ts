@@ -15,7 +15,7 @@ import { checkContextName, fetchClientFiles, remoteApiPort, writeDockerContext }
 import { SerialConsole } from '../vm/console.js';
 import { D2DError, ExitCode } from '../errors.js';
 import { cmdlineFor } from './test.js';
-import { start } from '../tools/exec.js';
+import { start } from '../exec/run.js';
 import { log } from '../log.js';
 
 export interface RunVmOptions extends VmCliOptions {

@@ -2,7 +2,7 @@
 // copied under temporary names next to their final ones, and renamed only when all of
 // them are complete. An interrupt or a failure leaves nothing half-written.
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { onInterrupt } from '../interrupt.js';
 import { makeManifest } from '../stages/manifest.js';
@@ -17,7 +17,7 @@ export async function publish(r: BuildRun, config: Config, t0: number): Promise<
   mkdirSync(plan.outDir, { recursive: true });
   const a = plan.artifacts;
   const outputs = outputsOf(plan);
-  const partial = (f: string): string => join(plan.outDir, `.${f.slice(plan.outDir.length + 1)}.partial`);
+  const partial = (f: string): string => join(plan.outDir, `.${basename(f)}.partial`);
   const partials = [...outputs.map((o) => partial(a[o.kind])), partial(a.manifest)];
   const off = onInterrupt(() => partials.forEach((p) => rmSync(p, { force: true })));
   try {
@@ -34,7 +34,7 @@ export async function publish(r: BuildRun, config: Config, t0: number): Promise<
       timings,
     });
     // The artifact names in the manifest are the final ones.
-    for (const o of outputs) manifest.artifacts[o.kind]!.file = a[o.kind].slice(plan.outDir.length + 1);
+    for (const o of outputs) manifest.artifacts[o.kind]!.file = basename(a[o.kind]);
     writeFileSync(partial(a.manifest), JSON.stringify(manifest, null, 2) + '\n');
     for (const o of outputs) renameSync(partial(a[o.kind]), a[o.kind]);
     renameSync(partial(a.manifest), a.manifest);

@@ -23,7 +23,7 @@ export interface BuildRun {
   /** The stage cache (none with --no-cache), the root stage's key and the entry found under it. */
   readonly stages?: StageCache;
   readonly key?: string;
-  entry?: CacheEntry;
+  readonly entry?: CacheEntry;
   /** Set by the step that provides the root file system: from the cache, or built. */
   fromCache: boolean;
   images: ImageRecord[];

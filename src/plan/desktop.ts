@@ -3,7 +3,7 @@
 // container gets that server's socket and cookie and nothing else of the host.
 // Why X and not a Wayland compositor: see docs/desktop.md.
 import type { Config } from '../config/schema.js';
-import { shellQuote } from '../tools/exec.js';
+import { shellQuote } from '../exec/run.js';
 import { CONTAINER_HOME, containerName } from '../config/desktop.js';
 
 export { CONTAINER_HOME, containerName };

@@ -4,7 +4,7 @@
 // which image id and which tags to apply. Services become one generated
 // `docker run` line each under /etc/d2d/services.
 import type { Config } from '../config/schema.js';
-import { shellQuote } from '../tools/exec.js';
+import { shellQuote } from '../exec/run.js';
 import { declaredTags, imageUsers, refTag } from '../config/images.js';
 
 export { declaredTags, imageUsers, refTag };

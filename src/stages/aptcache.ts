@@ -13,7 +13,7 @@
 import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { linkOrCopy } from '../fsutil.js';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { mmdebstrapSimulateArgv, simulatedPackages, type MmdebstrapArgs } from '../tools/mmdebstrap.js';
 
 export interface AptCacheDirs {

@@ -2,7 +2,7 @@
 // FAT image (EFI system partition) that carries BOOTX64.EFI.
 import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { mcopyArgv, mkfsFatArgv, mmdArgv } from '../tools/fat.js';
 import { BOOT_IMG, earlyConfig, grubCfg, grubHead, grubMenu, grubMkimageArgv } from '../tools/grub.js';
 import type { Context } from '../context.js';

@@ -2,10 +2,11 @@
 // own files, and the user's scripts run in the image's root at named points.
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { CommandError, StageError } from '../errors.js';
 import type { Context } from '../context.js';
 import type { BuildPlan } from '../plan/plan.js';
+import { chownArgv, hookArgv } from '../tools/chroot.js';
 
 export type HookPoint = keyof BuildPlan['hooks'];
 
@@ -22,7 +23,7 @@ export async function runHooks(ctx: Context, root: string, point: HookPoint, log
     const script = typeof h === 'string' ? h : readFileSync(h.file, 'utf8');
     try {
       // The script goes in on stdin: nothing is left behind in the image.
-      await run(['chroot', root, '/bin/sh', '-e', '-s'], { input: script, log: logFile, env: { D2D_HOOK: point, DEBIAN_FRONTEND: 'noninteractive' } });
+      await run(hookArgv(root), { input: script, log: logFile, env: { D2D_HOOK: point, DEBIAN_FRONTEND: 'noninteractive' } });
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
       throw new StageError(`hooks`, `${name} failed (exit status ${e.status})\n${e.tail}`, { logPath: logFile, hint: 'the hook\'s output is in the log' });
@@ -45,7 +46,7 @@ export async function applyFiles(ctx: Context, root: string, logFile: string): P
     if (f.mode !== undefined) chmodSync(dst, parseInt(f.mode, 8));
     if (f.owner !== undefined) {
       // Names are looked up in the image's own passwd/group.
-      await run(['chroot', root, 'chown', '-R', f.owner, f.path], { log: logFile }).catch((e: unknown) => {
+      await run(chownArgv(root, f.owner, f.path), { log: logFile }).catch((e: unknown) => {
         throw new StageError('files', `files[${i}]: cannot set owner '${f.owner}' on ${f.path} (no such user or group in the image?)`, { logPath: logFile, cause: e });
       });
     }

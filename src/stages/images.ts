@@ -5,7 +5,7 @@
 // or an image built from Debian packages with mmdebstrap. No Docker daemon.
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { mmdebstrapImageArgv } from '../tools/mmdebstrap.js';
 import { skopeoCopyArgv, skopeoInspectRawArgv, skopeoManifestDigestArgv, skopeoOciToDockerArgv } from '../tools/skopeo.js';
 import { parseArchiveManifest, writeDockerArchive } from '../formats/dockerArchive.js';
@@ -15,6 +15,8 @@ import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
 import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from './aptcache.js';
 import type { Context } from '../context.js';
+import { decompressToArgv, imageZstdArgv } from '../tools/compress.js';
+import { moveArgv, tarListArgv, tarReadArgv } from '../tools/files.js';
 
 /** zstd level of the image archives: most of -19's ratio at a fraction of its time. */
 export const IMAGE_ZSTD_LEVEL = 12;
@@ -56,30 +58,23 @@ export function archiveKind(listing: string): 'docker' | 'oci' | undefined {
   return undefined;
 }
 
-const DECOMPRESS: Record<Exclude<Compression, 'none'>, string[]> = {
-  gzip: ['gzip', '-d', '-c'],
-  xz: ['xz', '-d', '-c', '-T0'],
-  zstd: ['zstd', '-d', '-c', '-q'],
-  bzip2: ['bzip2', '-d', '-c'],
-};
-
 async function fromTarball(ctx: Context, im: ImagePlan, path: string, raw: string, logFile: string): Promise<void> {
   const what = `images: tarball ${path}`;
   if (!existsSync(path)) throw new StageError('images', `${what}: no such file`, { exitCode: ExitCode.config });
   const comp = sniffCompression(readHead(path));
   const plain = join(ctx.ws.imagesDir, `${im.file}.in.tar`);
   if (comp === 'none') copyFileSync(path, plain);
-  else await run(['sh', '-c', `${DECOMPRESS[comp].join(' ')} "$1" > "$2"`, 'sh', path, plain], { log: logFile });
+  else await run(decompressToArgv(comp, path, plain), { log: logFile });
   let listing: string;
   try {
-    listing = (await run(['tar', '-tf', plain], { capture: true, log: logFile })).stdout;
+    listing = (await run(tarListArgv(plain), { capture: true, log: logFile })).stdout;
   } catch (e) {
     throw new StageError('images', `${what} is not a tar archive (${comp === 'none' ? 'uncompressed' : comp})`, { cause: e, logPath: logFile, exitCode: ExitCode.config, hint: 'give the output of `docker save` or `skopeo copy ... docker-archive:/oci-archive:`' });
   }
   const kind = archiveKind(listing);
   if (kind === undefined) throw new StageError('images', `${what} is neither a docker-archive (manifest.json) nor an OCI archive (index.json, oci-layout)`, { logPath: logFile, exitCode: ExitCode.config });
   if (kind === 'docker') {
-    await run(['mv', plain, raw], { log: logFile });
+    await run(moveArgv(plain, raw), { log: logFile });
   } else {
     await run(skopeoOciToDockerArgv(plain, raw, im.tags[0]), { log: logFile });
     rmSync(plain, { force: true });
@@ -161,7 +156,7 @@ export async function buildImages(ctx: Context, logFile: string, apt: AptSetup):
         await fromDebian(ctx, im as ImagePlan & { source: { kind: 'debian' } }, raw, logFile, apt);
         break;
     }
-    const manifestText = (await run(['tar', '-xOf', raw, 'manifest.json'], { capture: true, log: logFile })).stdout;
+    const manifestText = (await run(tarReadArgv(raw, 'manifest.json'), { capture: true, log: logFile })).stdout;
     let info: { id: string; tags: string[] };
     try {
       info = parseArchiveManifest(manifestText);
@@ -169,7 +164,7 @@ export async function buildImages(ctx: Context, logFile: string, apt: AptSetup):
       throw new StageError('images', `image ${from}: ${(e as Error).message}`, { logPath: logFile, exitCode: ExitCode.config });
     }
     const out = join(dir, im.file);
-    await run(['zstd', '-q', '-T0', `-${IMAGE_ZSTD_LEVEL}`, '-f', '-o', out, raw], { log: logFile });
+    await run(imageZstdArgv(IMAGE_ZSTD_LEVEL, raw, out), { log: logFile });
     rmSync(raw, { force: true });
     records.push({
       file: im.file,

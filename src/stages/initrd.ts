@@ -5,13 +5,15 @@
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clampTree, linkOrCopy, walk } from '../fsutil.js';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
 import { imageFiles, INITRD_IMAGES_DIR } from '../plan/images.js';
 import { byteSort } from './pack.js';
 import { stage1ExtrasDir } from './stage1extras.js';
 import { cpioCreateArgv } from '../tools/cpio.js';
+import { copyTreeArgv } from '../tools/files.js';
+import { stage1XzArgv } from '../tools/compress.js';
 
 /**
  * The outer archive is two cpio archives back to back, which the kernel unpacks in turn: first stage 1's
@@ -45,21 +47,13 @@ export function writePayloadStreams(payload: string, streams: number[], dir: str
   });
 }
 
-/**
- * The kernel's own xz decoder unpacks stage 1: CRC32 check (what it accepts), a dictionary no bigger than
- * stage 1 needs (the kernel allocates the whole dictionary the header asks for).
- */
-export function stage1XzArgv(file: string): string[] {
-  return ['xz', '-T1', '--lzma2=preset=9e,dict=8MiB', '--check=crc32', '--force', file];
-}
-
 export async function buildInitrd(ctx: Context, payload: string, streams: number[], archiveBytes: number, logFile: string): Promise<{ bytes: number }> {
   const tree = ctx.ws.initrdTree;
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, 'bin'), { recursive: true });
   mkdirSync(join(tree, 'd2d'), { recursive: true });
   const extras = stage1ExtrasDir(ctx);
-  if (existsSync(extras)) await run(['cp', '-R', `${extras}/.`, `${tree}/`], { log: logFile });
+  if (existsSync(extras)) await run(copyTreeArgv(extras, tree), { log: logFile });
   copyFileSync(join(TARGET_DIR, 'stage1/init'), join(tree, 'init'));
   chmodSync(join(tree, 'init'), 0o755);
   copyFileSync(ctx.ws.busybox, join(tree, 'bin/busybox'));

@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { imageFiles, ISO_IMAGES_DIR } from '../plan/images.js';
 import { clampTree } from '../fsutil.js';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { xorrisoArgv } from '../tools/xorriso.js';
 import type { Context } from '../context.js';
 

@@ -8,7 +8,7 @@
 // The package is never installed: that would pull in initramfs-tools and run it for nothing.
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { extractArgv, fieldsArgv, missingKernelDeps, parseFields, type DebControl } from '../tools/dpkgdeb.js';
 import { ExitCode, StageError } from '../errors.js';
 import { sha256File } from '../fsutil.js';

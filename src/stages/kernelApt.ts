@@ -4,7 +4,7 @@
 // the suite's signatures as for every other package.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { aptGetArgv, debFileName, kernelRequest, kernelSourceStanza, KERNEL_SOURCES_FILE, parseAptSources, parseSimulatedInstalls, updateKernelSourceArgv } from '../tools/apt.js';
 import { isKernelPackage } from '../tools/dpkgdeb.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';

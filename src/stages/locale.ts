@@ -4,10 +4,11 @@
 // packages provide, so a misspelt name fails the build with its name.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { ExitCode, StageError } from '../errors.js';
 import { needsLocales, needsTzdata } from '../plan/plan.js';
 import type { Context } from '../context.js';
+import { keymapArgv, localeGenArgv } from '../tools/chroot.js';
 
 /** The line of /usr/share/i18n/SUPPORTED for a locale ("de_DE.UTF-8 UTF-8"), if glibc knows it. */
 export function supportedLine(supported: string, locale: string): string | undefined {
@@ -45,7 +46,7 @@ export async function applyLocale(ctx: Context, root: string, logFile: string): 
     const line = supportedLine(supported, locale);
     if (!line) throw cfg('locale', `'${locale}' is not a locale glibc supports`, 'see /usr/share/i18n/SUPPORTED of the locales package, e.g. de_DE.UTF-8');
     writeFileSync(join(root, 'etc/locale.gen'), `${line}\n`);
-    await run(['chroot', root, 'locale-gen'], { log: logFile });
+    await run(localeGenArgv(root), { log: logFile });
   }
   writeFileSync(join(root, 'etc/default/locale'), `LANG=${locale}\n`);
 
@@ -55,7 +56,7 @@ export async function applyLocale(ctx: Context, root: string, logFile: string): 
     if (maps.length === 0) throw cfg('keyboard', `no console keymap named '${keyboard}'`, 'console-data names them like de, fr, uk, de-latin1 (ls -R /usr/share/keymaps)');
     mkdirSync(join(root, 'etc/d2d'), { recursive: true });
     // The binary map busybox loadkmap reads at boot; made now, so the image needs no kbd at boot.
-    await run(['chroot', root, 'sh', '-c', 'loadkeys -q -b "$1" > /etc/d2d/keymap.bmap', 'sh', `/${relative(root, maps[0]!)}`], { log: logFile });
+    await run(keymapArgv(root, `/${relative(root, maps[0]!)}`), { log: logFile });
     writeFileSync(join(root, 'etc/d2d/keymap.name'), `${keyboard} ${relative(root, maps[0]!)}\n`);
   }
 }

@@ -5,28 +5,13 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { CommandError, StageError } from '../errors.js';
 import type { Context } from '../context.js';
 import { REQUIRED_MODULES } from '../plan/modules.js';
 import { describeKernelSource } from '../plan/kernel.js';
-
-export function showDependsArgv(base: string, kver: string, module: string, emptyConfigDir: string): string[] {
-  // -C: an empty config dir, so the build host's /etc/modprobe.d cannot change the result.
-  return ['modprobe', '-C', emptyConfigDir, '-d', base, '-S', kver, '--show-depends', module];
-}
-
-/** Files (absolute, under base) named by `modprobe --show-depends` output, in load order. */
-export function parseShowDepends(out: string): { files: string[]; builtin: boolean } {
-  const files: string[] = [];
-  let builtin = false;
-  for (const line of out.split('\n')) {
-    const m = /^insmod (\S+)/.exec(line.trim());
-    if (m) files.push(m[1]!);
-    else if (/^builtin /.test(line.trim())) builtin = true;
-  }
-  return { files, builtin };
-}
+import { depmodArgv, parseShowDepends, showDependsArgv } from '../tools/kmod.js';
+import { decompressInPlaceArgv } from '../tools/compress.js';
 
 export interface ModulesResult {
   kept: string[]; // module file paths relative to the modules folder
@@ -36,7 +21,7 @@ export interface ModulesResult {
 export async function installModules(ctx: Context, root: string, kver: string, logFile: string): Promise<ModulesResult> {
   const kbase = ctx.ws.kernelDir;
   const src = join(kbase, 'lib/modules', kver);
-  await run(['depmod', '-b', kbase, kver], { log: logFile });
+  await run(depmodArgv(kbase, kver), { log: logFile });
   const emptyConf = mkdtempSync(join(tmpdir(), 'd2d-modprobe-'));
   const files = new Set<string>();
   const missingRequired: string[] = [];
@@ -77,11 +62,11 @@ export async function installModules(ctx: Context, root: string, kver: string, l
     else if (out.endsWith('.zst')) toDecompress.zst.push(out);
     kept.push(rel.replace(/\.(xz|zst)$/, ''));
   }
-  if (toDecompress.xz.length > 0) await run(['xz', '-d', '-f', ...toDecompress.xz], { log: logFile });
-  if (toDecompress.zst.length > 0) await run(['zstd', '-q', '-d', '-f', '--rm', ...toDecompress.zst], { log: logFile });
+  if (toDecompress.xz.length > 0) await run(decompressInPlaceArgv('xz', toDecompress.xz), { log: logFile });
+  if (toDecompress.zst.length > 0) await run(decompressInPlaceArgv('zst', toDecompress.zst), { log: logFile });
   for (const meta of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
     if (existsSync(join(src, meta))) copyFileSync(join(src, meta), join(dst, meta));
   }
-  await run(['depmod', '-b', root, kver], { log: logFile });
+  await run(depmodArgv(root, kver), { log: logFile });
   return { kept: kept.sort(), missingOptional };
 }

@@ -4,10 +4,11 @@
 // host's resolv.conf and hostname that mmdebstrap copied in are replaced.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { TARGET_DIR } from '../paths.js';
 import type { Context } from '../context.js';
 import { renderSettings } from '../render/settings.js';
+import { copyTreeArgv } from '../tools/files.js';
 
 /** Lock root's password (no default password): the console shell needs none. */
 export function lockRoot(shadow: string): string {
@@ -19,7 +20,7 @@ export function lockRoot(shadow: string): string {
 
 export async function applyOverlay(ctx: Context, root: string, logFile: string): Promise<void> {
   const p = ctx.plan;
-  await run(['cp', '-R', '--no-preserve=ownership', '--preserve=mode', `${TARGET_DIR}/rootfs/.`, `${root}/`], { log: logFile });
+  await run(copyTreeArgv(`${TARGET_DIR}/rootfs`, root, { keepMode: true }), { log: logFile });
   const shadow = join(root, 'etc/shadow');
   if (existsSync(shadow)) writeFileSync(shadow, lockRoot(readFileSync(shadow, 'utf8')));
   // PID 1 is busybox init (see docs/init.md); busybox-static installs /bin/busybox.

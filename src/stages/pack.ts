@@ -4,12 +4,14 @@
 import { appendFileSync, closeSync, copyFileSync, createReadStream, createWriteStream, lstatSync, lutimesSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
-import { ByteProgress } from '../tools/progress.js';
+import { run } from '../exec/run.js';
+import { ByteProgress } from '../exec/progress.js';
 import { log } from '../log.js';
 import type { Context } from '../context.js';
 import { INNER_WORKDIR } from '../insideProtocol.js';
 import { cpioCreateArgv } from '../tools/cpio.js';
+import { listTreeArgv } from '../tools/files.js';
+import { compressArgv, XZ_DICT, XZ_REST_DICT } from '../tools/compress.js';
 
 /** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
 /** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
@@ -53,24 +55,6 @@ export function archiveOrder(paths: string[]): { order: string[]; engineEntries:
 }
 
 /** What the root stage leaves for the files layer (src/stages/layer.ts) beside the payload: names in the work folder. */
-
-/** xz's dictionary for the engine's programs at level 9: wide enough to span them (docs/size.md). */
-export const XZ_DICT = '128MiB';
-/** ... and for the rest of the archive, which gains nothing from more. */
-export const XZ_REST_DICT = '32MiB';
-
-export function compressArgv(kind: 'xz' | 'zstd', level: number, input: string, dict: string = XZ_DICT): string[] {
-  // xz: CRC32 check; the x86 BCJ filter (calls and jumps made position-independent: 2% smaller). Stage 1
-  // decodes it with xzdec (busybox's unxz has no BCJ and refuses dictionaries over 64 MiB).
-  // One thread, so one block: with -T0 xz cuts the input into independent blocks and loses what
-  // files in different blocks share. Single-threaded output is the same on any machine.
-  // Level 9 is the size setting: the extreme variant (9e) and the given dictionary.
-  if (kind === 'xz') {
-    const lzma2 = level >= 9 ? `preset=9e,dict=${dict}` : `preset=${level}`;
-    return ['xz', '-T1', '--x86', `--lzma2=${lzma2}`, '--check=crc32', '--keep', '--force', input];
-  }
-  return ['zstd', '-q', '-T0', `-${level}`, '--keep', '--force', input];
-}
 
 /** Byte offset in a newc cpio archive just after its first n entries. */
 export function cpioOffsetAfter(file: string, n: number): number {
@@ -165,7 +149,7 @@ export interface PackResult {
 
 /** leftOut: files of the root that stage 1 carries and copies into it at boot (src/stages/stage1shared.ts). */
 export async function packRootfs(ctx: Context, root: string, logFile: string, leftOut: ReadonlySet<string> = new Set()): Promise<PackResult> {
-  const { stdout } = await run(['find', '.', '-xdev', '-mindepth', '1'], { cwd: root, capture: true, log: logFile });
+  const { stdout } = await run(listTreeArgv(), { cwd: root, capture: true, log: logFile });
   const { order: rels, engineEntries } = archiveOrder(
     stdout
       .split('\n')

@@ -3,9 +3,10 @@
 // apt-get line that installs them.
 import { existsSync } from 'node:fs';
 import { MissingToolError } from '../errors.js';
-import { HOST_TOOLS, type HostTool } from '../tools/hosttools.js';
-import { run, which } from '../tools/exec.js';
+import { HOST_TOOLS, type HostTool } from '../exec/hosttools.js';
+import { run, which } from '../exec/run.js';
 import { D2DError, ExitCode } from '../errors.js';
+import { aptVersionArgv } from '../tools/apt.js';
 
 export interface ToolStatus extends HostTool {
   found: boolean;
@@ -46,7 +47,7 @@ export function aptVersion(out: string): number[] | undefined {
  * host's apt. An older apt would ignore the option and silently install today's packages.
  */
 export async function checkSnapshotSupport(): Promise<void> {
-  const out = (await run(['apt-get', '--version'], { capture: true })).stdout;
+  const out = (await run(aptVersionArgv(), { capture: true })).stdout;
   const v = aptVersion(out);
   if (!v || v[0]! < 2 || (v[0] === 2 && v[1]! < 7)) {
     throw new D2DError('E_APT_TOO_OLD', `debian.snapshot needs APT 2.7 or newer on the build host; this one has ${v ? v.join('.') : 'an unknown version'}`, {

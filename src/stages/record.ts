@@ -2,7 +2,8 @@
 // before it is packed: every package with its version, and the APT sources used.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
+import { installedPackagesArgv } from '../tools/chroot.js';
 
 export interface PackageEntry {
   name: string;
@@ -22,7 +23,7 @@ export function parseDpkgQuery(out: string): PackageEntry[] {
 }
 
 export async function recordPackages(root: string, logFile: string): Promise<PackageEntry[]> {
-  const { stdout } = await run(['chroot', root, 'dpkg-query', '-W', '-f', '${Package}\\t${Version}\\t${Architecture}\\n'], { capture: true, log: logFile });
+  const { stdout } = await run(installedPackagesArgv(root), { capture: true, log: logFile });
   return parseDpkgQuery(stdout);
 }
 

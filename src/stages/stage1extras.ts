@@ -4,9 +4,10 @@
 // libraries it links (found with the rootfs's ldd), as /d2d/zstd or /d2d/xzdec.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { StageError } from '../errors.js';
 import type { Context } from '../context.js';
+import { lddArgv } from '../tools/chroot.js';
 
 /** Absolute library paths from `ldd` output. */
 export function parseLdd(out: string): string[] {
@@ -31,7 +32,7 @@ export function stage1ExtrasDir(ctx: Context): string {
 export async function collectStage1Extras(ctx: Context, root: string, logFile: string): Promise<string[]> {
   const tool = decompressor(ctx.plan.initramfs.compression);
   const extra = stage1ExtrasDir(ctx);
-  const { stdout } = await run(['chroot', root, 'ldd', tool.path], { capture: true, log: logFile }).catch((e: unknown) => {
+  const { stdout } = await run(lddArgv(root, tool.path), { capture: true, log: logFile }).catch((e: unknown) => {
     throw new StageError('stage1-extras', `compression: ${ctx.plan.initramfs.compression} needs the ${tool.pkg} package in the image`, { cause: e, logPath: logFile });
   });
   const files = [tool.path, ...parseLdd(stdout)];

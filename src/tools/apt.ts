@@ -94,3 +94,6 @@ export function kernelSourceStanza(sources: AptSource[], mainSuite: string, kern
     })
     .join('\n');
 }
+
+/** The host's apt version (its first line: "apt 2.6.1 (amd64)"). */
+export const aptVersionArgv = (): string[] => ['apt-get', '--version'];

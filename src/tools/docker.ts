@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, normalize, sep } from 'node:path';
 import { D2DError, ExitCode } from '../errors.js';
-import { HOST_TOOLS } from './hosttools.js';
+import { HOST_TOOLS } from '../exec/hosttools.js';
 
 /** The Debian suite the builder image is made from: trixie ships Node 20.19, which our engines field accepts. */
 export const BUILDER_SUITE = 'trixie';

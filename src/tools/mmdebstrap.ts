@@ -1,7 +1,7 @@
 // mmdebstrap: the Debian root filesystem. A pure argv builder (tested against
 // exact argv) and the call. Signatures are always verified: no option here
 // ever disables apt's checks.
-import { shellQuote } from './exec.js';
+import { shellQuote } from '../exec/run.js';
 
 export interface MmdebstrapArgs {
   suite: string;

@@ -39,3 +39,13 @@ export function xorrisoArgv(a: IsoArgs): string[] {
     a.root,
   ];
 }
+
+/** Copy files out of an ISO image: each [path in the image, path on the host]. */
+export function extractArgv(image: string, files: readonly (readonly [string, string])[]): string[] {
+  return ['xorriso', '-osirrox', 'on', '-indev', image, ...files.flatMap(([from, to]) => ['-extract', from, to])];
+}
+
+/** A plain data ISO (Rock Ridge names) of a folder, with a volume label: a test disk, a drop-in medium. */
+export function dataIsoArgv(label: string, output: string, dir: string): string[] {
+  return ['xorriso', '-as', 'mkisofs', '-quiet', '-R', '-V', label, '-o', output, dir];
+}

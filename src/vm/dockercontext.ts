@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D2DError, ExitCode } from '../errors.js';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import type { SerialConsole } from './console.js';
 
 /** Docker's own rule for context names. */

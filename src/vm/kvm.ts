@@ -6,6 +6,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { extractArgv } from '../tools/xorriso.js';
 
 export interface KvmProbe {
   usable: boolean;
@@ -19,7 +20,8 @@ function probeKernel(image: string | undefined, tmp: string): string | undefined
   if (image?.endsWith('.kernel')) return image;
   if (image?.endsWith('.iso')) {
     const out = join(tmp, 'vmlinuz');
-    const r = spawnSync('xorriso', ['-osirrox', 'on', '-indev', image, '-extract', '/boot/vmlinuz', out], { stdio: 'ignore' });
+    const [cmd, ...args] = extractArgv(image, [['/boot/vmlinuz', out]]);
+    const r = spawnSync(cmd!, args, { stdio: 'ignore' });
     if (r.status === 0) return out;
   }
   return undefined;

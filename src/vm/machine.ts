@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { start } from '../tools/exec.js';
+import { start } from '../exec/run.js';
 import { probeKvm } from './kvm.js';
 import { OVMF_VARS, qemuArgv, type VmSpec } from './qemu.js';
 import { SerialConsole } from './console.js';

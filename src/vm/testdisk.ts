@@ -5,8 +5,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../tools/exec.js';
+import { run } from '../exec/run.js';
 import { busyboxImage } from '../formats/dockerArchive.js';
+import { dataIsoArgv } from '../tools/xorriso.js';
 
 export const TEST_LABEL = 'D2D-TEST';
 export const TEST_IMAGE_TAG = 'd2d-test/busybox:1';
@@ -21,7 +22,7 @@ export async function makeTestDisk(out: string, opts: { scenario?: string; busyb
     mkdirSync(join(dir, 'files'), { recursive: true });
     writeFileSync(join(dir, 'files', 'image-id'), `${imageId}\n`);
     for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, 'files', name), text);
-    await run(['xorriso', '-as', 'mkisofs', '-quiet', '-R', '-V', TEST_LABEL, '-o', out, dir]);
+    await run(dataIsoArgv(TEST_LABEL, out, dir));
     return { imageId };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,8 +5,7 @@ import { join, relative } from 'node:path';
 
 /**
  * Slowest first, from the durations CI-parity runs printed (docs/harness.md): the longest-processing-time
- * rule, which keeps the slots evenly busy to the end. Two exceptions, for the stage cache: repro comes well
- * after core (its first build takes core's root file system from the cache), and the three persistence
+ * rule, which keeps the slots evenly busy to the end. One exception, for the stage cache: the three persistence
  * files start at different times (the later ones take d2d-persist's root from the cache, not build it too).
  */
 export const FIRST = [

@@ -8,8 +8,8 @@ import { grubMkimageArgv, grubCfg, earlyConfig, BIOS_MODULES, EFI_MODULES } from
 import { qemuArgv } from '../../src/vm/qemu.js';
 import { baseSpec } from '../../src/vm/options.js';
 import { D2DError, ExitCode } from '../../src/errors.js';
-import { compressArgv } from '../../src/stages/pack.js';
-import { showDependsArgv } from '../../src/stages/modules.js';
+import { compressArgv } from '../../src/tools/compress.js';
+import { showDependsArgv } from '../../src/tools/kmod.js';
 import { espSizeKiB } from '../../src/stages/bootloader.js';
 import { fatSerial, mcopyArgv, mkfsFatArgv, mmdArgv } from '../../src/tools/fat.js';
 import { cpioCreateArgv } from '../../src/tools/cpio.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { HOST_TOOLS } from '../../src/tools/hosttools.js';
+import { HOST_TOOLS } from '../../src/exec/hosttools.js';
 
 /** The packages of the first `apt-get install` line (with its continuation lines) in a script. */
 function aptPackages(file: string): string[] {

@@ -9,7 +9,7 @@ import { dockerPreflight, ensureBuilder, innerArgs, satisfiesEngines, wantedBind
 import { chownTree } from '../../src/indocker-entry.js';
 import { CommandError, D2DError, MissingToolError, StageError } from '../../src/errors.js';
 import { VERSION } from '../../src/version.js';
-import { HOST_TOOLS } from '../../src/tools/hosttools.js';
+import { HOST_TOOLS } from '../../src/exec/hosttools.js';
 import { scratchDir } from '../support/scratch.js';
 
 test('docker run: least privileges, same-path binds, sorted env, the entry as command', () => {

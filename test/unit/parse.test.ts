@@ -1,7 +1,7 @@
 // Parsers of tool output and small pure helpers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseShowDepends } from '../../src/stages/modules.js';
+import { parseShowDepends } from '../../src/tools/kmod.js';
 import { parseSimulatedInstalls, debFileName } from '../../src/tools/apt.js';
 import { parseDpkgQuery } from '../../src/stages/record.js';
 import { parseLdd } from '../../src/stages/stage1extras.js';
@@ -11,7 +11,7 @@ import { lockRoot } from '../../src/stages/overlay.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnoseApt } from '../../src/stages/rootfs.js';
-import { tailOf, shellQuote } from '../../src/tools/exec.js';
+import { tailOf, shellQuote } from '../../src/exec/run.js';
 import { StageError } from '../../src/errors.js';
 import { scratchDir } from '../support/scratch.js';
 

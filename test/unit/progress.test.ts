@@ -1,4 +1,4 @@
-// Progress of long steps (src/tools/progress.ts, src/log.ts): the figure is what the compressors
+// Progress of long steps (src/exec/progress.ts, src/log.ts): the figure is what the compressors
 // have read of their inputs, read from the kernel; a step always shows a first and a last line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,8 +6,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { run } from '../../src/tools/exec.js';
-import { ByteProgress, during, formatBytesDone, lastGuestStep, PackageProgress, readOffset } from '../../src/tools/progress.js';
+import { run } from '../../src/exec/run.js';
+import { ByteProgress, during, formatBytesDone, lastGuestStep, PackageProgress, readOffset } from '../../src/exec/progress.js';
 import { scratchDir } from '../support/scratch.js';
 import { PROGRESS_LINE } from '../../src/stages/rootfs.js';
 

@@ -1,4 +1,4 @@
-// Which Debian package provides each host tool we call. Used by exec.ts to turn
+// Which Debian package provides each host tool we call. Used by run.ts to turn
 // "command not found" into an actionable message, and by `doctor`.
 
 export interface HostTool {
