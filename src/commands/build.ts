@@ -15,6 +15,7 @@ import { STEPS, type BuildRun } from '../pipeline/steps.js';
 import { publish } from '../pipeline/publish.js';
 import { log } from '../log.js';
 import { onInterrupt } from '../interrupt.js';
+import { StageError } from '../errors.js';
 
 export interface BuildOptions {
   config?: string;
@@ -65,6 +66,8 @@ async function lookupRootStage(ctx: Context, stages: StageCache, sources: string
     });
     return { key, versions, entry: stages.lookup(key, filesInLayer(ctx.plan) ? layerNeeds(ctx.plan.files) : []) };
   } catch (e) {
+    // A config error found on the way (kernel.suite: packageVersions): the build cannot succeed.
+    if (e instanceof StageError && (e.code === 'E_SUITE' || e.code === 'E_SIGNATURE')) throw e;
     log.info(`stage cache not used: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
     return {};
   }

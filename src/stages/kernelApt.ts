@@ -73,7 +73,7 @@ export async function fetchFromApt(ctx: Context, root: string, src: Extract<Kern
   }
 }
 
-function suiteError(suite: string, e: unknown, logFile: string): StageError {
+export function suiteError(suite: string, e: unknown, logFile: string): StageError {
   const tail = e instanceof CommandError ? e.tail : String(e);
   if (/does not have a Release file|no longer has a Release file|404\s+Not Found/i.test(tail)) {
     return new StageError('kernel', `kernel.suite '${suite}' is not on the mirror\n${tail}`, { logPath: logFile, code: 'E_SUITE', exitCode: ExitCode.config, hint: 'check kernel.suite (e.g. trixie-backports) and debian.mirror' });
