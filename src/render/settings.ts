@@ -12,6 +12,8 @@ export interface RenderedFile {
   path: string;
   text: string;
   mode: number;
+  /** The mode of the folder it is in, when that matters (made if missing; else left as it is). */
+  dirMode?: number;
 }
 
 /** persist.conf: read by the boot-time unlock, d2d-persist and d2d-install (docs/persistence.md). */
@@ -27,8 +29,8 @@ export function persistConf(p: BuildPlan): string | undefined {
  */
 export function renderSettings(p: BuildPlan, inittab: string): RenderedFile[] {
   const out: RenderedFile[] = [];
-  const w = (path: string, text: string, mode = 0o644): void => {
-    out.push({ path, text, mode });
+  const w = (path: string, text: string, mode = 0o644, dirMode?: number): void => {
+    out.push({ path, text, mode, ...(dirMode === undefined ? {} : { dirMode }) });
   };
   w('etc/hostname', `${p.rootfs.hostname}\n`);
   w('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${p.rootfs.hostname}\n::1\t\tlocalhost ip6-localhost ip6-loopback\n`);
@@ -37,7 +39,8 @@ export function renderSettings(p: BuildPlan, inittab: string): RenderedFile[] {
   w('etc/d2d-release', `NAME=${p.name}\nCONFIG_SHA256=${p.configHash}\nSUITE=${p.debian.suite}\n`);
   // The last file the image needs; stage 1 checks it to know the unpack was complete.
   w('usr/lib/d2d/rootfs-complete', `${p.configHash}\n`);
-  if (p.ssh.authorized_keys.length > 0) w('root/.ssh/authorized_keys', p.ssh.authorized_keys.join('\n') + '\n', 0o600);
+  // sshd refuses keys in a folder others can write to; 0700 as ssh-keygen makes it.
+  if (p.ssh.authorized_keys.length > 0) w('root/.ssh/authorized_keys', p.ssh.authorized_keys.join('\n') + '\n', 0o600, 0o700);
   // Keys only, whatever the package's defaults: there are no passwords on this system.
   if (p.ssh.enabled) w('etc/ssh/sshd_config.d/d2d.conf', 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n');
   // Where the boot finds the preloaded images (docs/images.md): the medium's label and this build's id.

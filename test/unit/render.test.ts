@@ -31,5 +31,6 @@ test('persist.conf carries the config defaults (the scripts only stand in for th
 test('authorized keys are readable by root only', () => {
   const f = byPath('ssh: {enabled: true, authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz2b1 me@host"]}');
   assert.equal(f.get('root/.ssh/authorized_keys')?.mode, 0o600);
+  assert.equal(f.get('root/.ssh/authorized_keys')?.dirMode, 0o700, 'sshd wants the folder closed to others');
   assert.match(f.get('etc/ssh/sshd_config.d/d2d.conf')!.text, /^PasswordAuthentication no$/m);
 });
