@@ -20,8 +20,12 @@ import type { CacheReport } from '../../src/commands/cache.js';
 
 const SDE = REPRO_SDE;
 const NAME = 'debian2docker';
-/** The default config, packed fast: both tests below build it (the second with files added). */
-const FAST = 'initramfs: {compression: zstd, level: 3}\n';
+/**
+ * The default config, packed fast, with the SSH server: both tests below build it (the second with files
+ * added). SSH brings openssh-server and systemd, whose install scripts write host keys and a machine-id
+ * at random: the build must leave those out for the two builds to match.
+ */
+const FAST = 'initramfs: {compression: zstd, level: 3}\nssh: {enabled: true, authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz2b1 repro@test"]}\n';
 
 function manifestWithoutDurations(dir: string): string {
   const m = JSON.parse(readFileSync(join(dir, `${NAME}.manifest.json`), 'utf8')) as Record<string, unknown>;

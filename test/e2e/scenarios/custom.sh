@@ -9,6 +9,10 @@ ok() { echo "ok: $*"; }
 
 [ "$(hostname)" = custombox ] || fail "hostname is $(hostname)"
 ok "hostname custombox"
+# No identity baked into the image (systemd, which openssh-server brings, writes a random one at install).
+grep -q 'machine-id: made at boot' /var/log/d2d-boot.log || fail "/etc/machine-id came with the image: $(cat /etc/machine-id 2>&1)"
+grep -Eqx '[0-9a-f]{32}' /etc/machine-id || fail "/etc/machine-id: $(cat /etc/machine-id 2>&1)"
+ok "machine-id made at boot ($(cat /etc/machine-id))"
 [ "$(cat /etc/d2d-e2e/hello)" = "hello from the config" ] || fail "file content"
 [ "$(stat -c %a /etc/d2d-e2e/hello)" = 600 ] || fail "file mode $(stat -c %a /etc/d2d-e2e/hello)"
 ok "inline file with mode 0600"
