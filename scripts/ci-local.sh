@@ -54,6 +54,13 @@ if pgrep -x dockerd >/dev/null 2>&1; then
 fi
 echo "== CI-parity run of $(git -C "$work/main" log -1 --format='%h %s') in $work"
 start=$(date +%s)
+# Where the processor time goes (bench/suite-cpu.ts), from this checkout's build when it has one:
+# printed after the run, into FOLDER/cpu.txt. One process reading /proc every 2 s.
+sampler=''
+if [ -f "$repo/dist/bench/suite-cpu.js" ] && command -v node >/dev/null 2>&1; then
+	node "$repo/dist/bench/suite-cpu.js" >"$work/cpu.txt" 2>&1 &
+	sampler=$!
+fi
 # The run's own exit status, through the pipe into tee (POSIX sh has no PIPESTATUS).
 (
 	cd "$work/main" || exit 1
@@ -61,9 +68,15 @@ start=$(date +%s)
 	echo $? >"$work/rc"
 ) | tee "$work/ci.log"
 rc=$(cat "$work/rc" 2>/dev/null || echo 1)
+if [ -n "$sampler" ]; then
+	kill -TERM "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+	cat "$work/cpu.txt"
+fi
 echo "== CI-parity run: $([ "$rc" -eq 0 ] && echo PASSED || echo FAILED) in $(($(date +%s) - start)) s; log: $work/ci.log"
 if [ "$rc" -eq 0 ] && [ $keep -eq 0 ]; then
 	cp "$work/ci.log" "/tmp/d2d-ci-last.log"
+	[ -f "$work/cpu.txt" ] && cp "$work/cpu.txt" "/tmp/d2d-ci-last.cpu.txt"
 	rm -rf "$work"
 	echo "== the clone is removed; the log is kept at /tmp/d2d-ci-last.log"
 fi

@@ -9,13 +9,12 @@ import { runStage, workspace, type Context } from '../context.js';
 import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
 import { extraSourceFiles, rootless } from '../stages/rootfs.js';
 import { filesInLayer, layerNeeds } from '../stages/layer.js';
-import { cacheKey, codeHash, packageVersions, StageCache, type CacheEntry } from '../pipeline/stagecache.js';
+import { cacheKey, codeHash, isConfigError, packageVersions, StageCache, type CacheEntry } from '../pipeline/stagecache.js';
 import { runSteps } from '../pipeline/step.js';
 import { STEPS, type BuildRun } from '../pipeline/steps.js';
 import { publish } from '../pipeline/publish.js';
 import { log } from '../log.js';
 import { onInterrupt } from '../interrupt.js';
-import { StageError } from '../errors.js';
 
 export interface BuildOptions {
   config?: string;
@@ -66,8 +65,8 @@ async function lookupRootStage(ctx: Context, stages: StageCache, sources: string
     });
     return { key, versions, entry: stages.lookup(key, filesInLayer(ctx.plan) ? layerNeeds(ctx.plan.files) : []) };
   } catch (e) {
-    // A config error found on the way (kernel.suite: packageVersions): the build cannot succeed.
-    if (e instanceof StageError && (e.code === 'E_SUITE' || e.code === 'E_SIGNATURE')) throw e;
+    // A config error found on the way (kernel.suite, an unknown package: packageVersions): the build cannot succeed.
+    if (isConfigError(e)) throw e;
     log.info(`stage cache not used: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
     return {};
   }

@@ -13,6 +13,8 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { VERSION } from '../version.js';
 import { simulatedInstall } from '../stages/aptcache.js';
 import { suiteError } from '../stages/kernelApt.js';
+import { diagnoseApt } from '../stages/rootfs.js';
+import { StageError } from '../errors.js';
 import { WORK } from '../context.js';
 import { filesInLayer } from '../stages/layer.js';
 import { needCandidates, type ExtraNeeds } from '../stages/prune.js';
@@ -53,9 +55,12 @@ export function hostInputs(plan: BuildPlan): string[] {
   ];
 }
 
-/** The part of the plan the root stage reads. The boot menu, the ISO and the preloaded images are later stages. */
+/**
+ * The part of the plan the root stage reads. The boot menu, the ISO and the preloaded images are later
+ * stages; the build's identity (name, config hash, volume label) is the files layer's (identityFiles).
+ */
 export function rootStageInputs(plan: BuildPlan, o: { epochFromEnv: boolean }): Record<string, unknown> {
-  const { outDir: _o, artifacts: _a, boot: _b, configHash, sourceDateEpoch, files, images, ...rest } = plan;
+  const { outDir: _o, artifacts: _a, boot: _b, name: _n, iso: _i, configHash, sourceDateEpoch, files, images, ...rest } = plan;
   return {
     ...rest,
     // The image index names the build (etc/d2d/boot-images) only when there are images.
@@ -88,13 +93,25 @@ export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare',
   for (const s of sets) {
     const found = await simulatedInstall({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot }, logFile).catch((e: unknown) => {
       // A kernel suite the mirror lacks, or signs with a key the image does not trust, is a config error: said
-      // now, in the kernel step's words, not after a root file system built for nothing (about 45 s).
-      const named = s.suite === d.suite ? undefined : suiteError(s.suite, e, logFile);
+      // now, in the kernel step's words, not after a root file system built for nothing (about 45 s). So is a
+      // package the archive does not have: said now, not after mmdebstrap has fetched the indexes again.
+      const named = s.suite === d.suite ? unknownPackage(s.suite, e, logFile) : suiteError(s.suite, e, logFile);
       throw named && named.code !== 'E_MIRROR_UNREACHABLE' ? named : e;
     });
     out.push(`# ${s.suite}`, ...found);
   }
   return out;
+}
+
+/** The simulated install's failure as "unknown Debian package" (a config error), or undefined for any other. */
+function unknownPackage(suite: string, cause: unknown, logFile: string): StageError | undefined {
+  const d = diagnoseApt(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '', suite, { stage: 'cache-key', logPath: logFile, cause });
+  return d?.code === 'E_UNKNOWN_PACKAGE' ? d : undefined;
+}
+
+/** Whether packageVersions' failure is the config's fault (the build cannot succeed), not the cache's. */
+export function isConfigError(e: unknown): e is StageError {
+  return e instanceof StageError && ['E_SUITE', 'E_SIGNATURE', 'E_UNKNOWN_PACKAGE'].includes(e.code);
 }
 
 export interface CacheEntry {

@@ -1,6 +1,7 @@
 // Every settings file the build writes into the image, rendered from the plan (pure):
 // host name, daemon.json, SSH, and the files under /etc/d2d that the image's scripts
-// read (persist.conf, remote-api, boot-images, services, desktop sessions). Each value
+// read (persist.conf, remote-api, boot-images, services, desktop sessions, and the build's
+// identity, which the files layer writes). Each value
 // comes from the plan, so each default lives once, in src/config/default.yaml; the
 // overlay step writes the list into the root (src/stages/overlay.ts).
 import type { BuildPlan } from '../plan/plan.js';
@@ -20,7 +21,22 @@ export interface RenderedFile {
 export function persistConf(p: BuildPlan): string | undefined {
   const q = p.persistence;
   if (!q) return undefined;
-  return [`DATA="${q.data.join(' ')}"`, `SETTINGS="${q.settings.join(' ')}"`, `PBKDF_MEMORY=${q.pbkdfMemoryKiB}`, `WAIT=${q.waitSeconds}`, `VOLID=${p.iso.volid}`, `BUILD=${p.configHash}`, `NAME=${p.name}`, ''].join('\n');
+  return [`DATA="${q.data.join(' ')}"`, `SETTINGS="${q.settings.join(' ')}"`, `PBKDF_MEMORY=${q.pbkdfMemoryKiB}`, `WAIT=${q.waitSeconds}`, ''].join('\n');
+}
+
+/** Where the image's scripts read which build they are (persist.sh sources it; docs/persistence.md). */
+export const BUILD_ID_FILE = 'etc/d2d/build';
+
+/**
+ * The files that say which build this is: the config's hash, the name and the ISO's volume label. They are
+ * not the root stage's: a build that takes its root file system from the stage cache (a config that differs
+ * in its name or its files only) must still name itself, so the files layer writes them (src/stages/layer.ts).
+ */
+export function identityFiles(p: Pick<BuildPlan, 'name' | 'configHash' | 'iso' | 'debian'>): RenderedFile[] {
+  return [
+    { path: 'etc/d2d-release', text: `NAME=${p.name}\nCONFIG_SHA256=${p.configHash}\nSUITE=${p.debian.suite}\n`, mode: 0o644 },
+    { path: BUILD_ID_FILE, text: `BUILD=${p.configHash}\nNAME=${p.name}\nVOLID=${p.iso.volid}\n`, mode: 0o644 },
+  ];
 }
 
 /**
@@ -36,9 +52,9 @@ export function renderSettings(p: BuildPlan, inittab: string): RenderedFile[] {
   w('etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${p.rootfs.hostname}\n::1\t\tlocalhost ip6-localhost ip6-loopback\n`);
   w('etc/resolv.conf', '# written by DHCP at boot\n');
   w('etc/docker/daemon.json', JSON.stringify(p.rootfs.daemonJson, null, 2) + '\n');
-  w('etc/d2d-release', `NAME=${p.name}\nCONFIG_SHA256=${p.configHash}\nSUITE=${p.debian.suite}\n`);
-  // The last file the image needs; stage 1 checks it to know the unpack was complete.
-  w('usr/lib/d2d/rootfs-complete', `${p.configHash}\n`);
+  // The last file the image needs; stage 1 checks it to know the unpack was complete. (No build's id in it:
+  // the root stage serves every config with the same root; identityFiles() are the files layer's.)
+  w('usr/lib/d2d/rootfs-complete', 'complete\n');
   // sshd refuses keys in a folder others can write to; 0700 as ssh-keygen makes it.
   if (p.ssh.authorized_keys.length > 0) w('root/.ssh/authorized_keys', p.ssh.authorized_keys.join('\n') + '\n', 0o600, 0o700);
   // Keys only, whatever the package's defaults: there are no passwords on this system.

@@ -9,6 +9,9 @@
 //
 // Not when the config has before-pack hooks: they may read or change the files,
 // so the files are put into the root before them, as part of the root stage.
+// The build's identity (its config hash, name and volume label: identityFiles in
+// src/render/settings.ts) is always written here, first: the root stage's key
+// leaves those out, so one cached root serves every config that differs in them.
 import { appendFileSync, copyFileSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpioEntries, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from '../formats/cpio.js';
@@ -19,6 +22,9 @@ import { compressArgv, XZ_REST_DICT } from '../tools/compress.js';
 import type { Context } from '../context.js';
 import type { BuildPlan } from '../plan/plan.js';
 import type { ExtraNeeds } from './prune.js';
+import { BUILD_ID_FILE, identityFiles } from '../render/settings.js';
+
+const IDENTITY_PATHS = new Set(['etc/d2d-release', BUILD_ID_FILE]);
 
 /** Whether the files go into the layer (true) or into the root before the before-pack hooks (false). */
 export function filesInLayer(plan: Pick<BuildPlan, 'hooks'>): boolean {
@@ -29,7 +35,7 @@ interface LayerItem {
   name: string;
   mode: number;
   data: Buffer;
-  index: number; // which files[] entry it comes from
+  index: number; // which files[] entry it comes from (-1: the build's identity)
 }
 
 /** A host file or folder tree as entries named under `name`, in byte order (the folder first). */
@@ -73,15 +79,22 @@ function idTable(text: string): Map<string, number> {
   return m;
 }
 
-/** The layer's entries: missing parent folders first, owners looked up in the image's own passwd/group. */
-export function layerEntries(plan: Pick<BuildPlan, 'files' | 'sourceDateEpoch'>, base: { paths: Set<string>; passwd: string; group: string }): CpioEntry[] {
+type LayerPlan = Pick<BuildPlan, 'files' | 'sourceDateEpoch' | 'name' | 'configHash' | 'iso' | 'debian'>;
+
+/**
+ * The layer's entries: the build's identity, then the config's files when they are layered (`files`
+ * false: they went into the root before its before-pack hooks). Missing parent folders come first,
+ * owners are looked up in the image's own passwd/group.
+ */
+export function layerEntries(plan: LayerPlan, base: { paths: Set<string>; passwd: string; group: string }, files = true): CpioEntry[] {
   const users = idTable(base.passwd);
   const groups = idTable(base.group);
   const made = new Set<string>();
   const out: CpioEntry[] = [];
   const mtime = plan.sourceDateEpoch;
-  for (const it of layerItems(plan.files)) {
-    const f = plan.files[it.index]!;
+  const identity = identityFiles(plan).map((f) => ({ name: f.path, mode: S_IFREG | f.mode, data: Buffer.from(f.text), index: -1 }));
+  for (const it of [...identity, ...(files ? layerItems(plan.files) : [])]) {
+    const f = it.index >= 0 ? plan.files[it.index] : undefined;
     const parts = it.name.split('/');
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
@@ -92,7 +105,7 @@ export function layerEntries(plan: Pick<BuildPlan, 'files' | 'sourceDateEpoch'>,
     made.add(it.name);
     let uid = 0;
     let gid = 0;
-    if (f.owner !== undefined) {
+    if (f?.owner !== undefined) {
       const [u, g] = f.owner.split(':');
       const user = users.get(u!);
       const group = g !== undefined ? groups.get(g) : undefined;
@@ -115,14 +128,15 @@ export function layerEntries(plan: Pick<BuildPlan, 'files' | 'sourceDateEpoch'>,
  */
 export async function buildLayer(ctx: Context, basePayload: string, entryCount: number, logFile: string): Promise<{ payload: string; entries: number; bytes: number; sizes: { path: string; bytes: number }[]; stream: number }> {
   const dir = ctx.ws.dir;
-  const layered = filesInLayer(ctx.plan);
-  const entries = layered
-    ? layerEntries(ctx.plan, {
-        paths: new Set(readFileSync(ctx.ws.rootList, 'utf8').split('\n').filter((l) => l !== '')),
-        passwd: readFileSync(ctx.ws.rootPasswd, 'utf8'),
-        group: readFileSync(ctx.ws.rootGroup, 'utf8'),
-      })
-    : [];
+  const entries = layerEntries(
+    ctx.plan,
+    {
+      paths: new Set(readFileSync(ctx.ws.rootList, 'utf8').split('\n').filter((l) => l !== '')),
+      passwd: readFileSync(ctx.ws.rootPasswd, 'utf8'),
+      group: readFileSync(ctx.ws.rootGroup, 'utf8'),
+    },
+    filesInLayer(ctx.plan),
+  );
   // Inode numbers go on from the root stage's (GNU cpio --reproducible numbers entries from 1).
   const body = cpioEntries(entries, entryCount + 1);
   const cpio = ctx.ws.layerCpio;
@@ -136,6 +150,7 @@ export async function buildLayer(ctx: Context, basePayload: string, entryCount: 
   appendFileSync(payload, readFileSync(`${cpio}.${ext}`));
   rmSync(cpio, { force: true });
   rmSync(`${cpio}.${ext}`, { force: true });
-  const sizes = entries.filter((e) => (e.mode & 0o170000) === S_IFREG).map((e) => ({ path: `/${e.name}`, bytes: e.data.length }));
+  // The manifest's sizes are the config's files': the identity's two small ones are the same in every build.
+  const sizes = entries.filter((e) => (e.mode & 0o170000) === S_IFREG && !IDENTITY_PATHS.has(e.name)).map((e) => ({ path: `/${e.name}`, bytes: e.data.length }));
   return { payload, entries: entries.length, bytes: body.length, sizes, stream: statSync(payload).size - statSync(basePayload).size };
 }

@@ -58,7 +58,7 @@ describe('preloaded images and services; an extra signed APT repository', { skip
       join(OUT, 'images.yaml'),
       `# written by test/e2e/images.test.ts
 name: d2d-images
-initramfs: {compression: xz, level: 1}
+initramfs: {compression: zstd, level: 3}
 debian:
   sources:
     - {uri: "${repoUri}", suite: stable, components: [main], key: repo.asc}
@@ -129,6 +129,20 @@ services:
     assert.equal(reg.digest, want);
     assert.ok(reg.tags.includes(registryTag), reg.tags.join(','));
     assert.ok(images[2]!.tags.includes('hello:e2e') && images[2]!.tags.includes('d2d-e2e/hello:1'));
+  });
+
+  // The kernel from another suite (the boots below check that the guest runs it: uname -r).
+  test('the kernel from trixie-backports: its source recorded, its suite an APT source for the kernel only', () => {
+    const k = manifest.kernel;
+    const src = k.source as { kind: string; package?: string; suite?: string; version?: string; aptSource?: string };
+    assert.equal(src.kind, 'package');
+    assert.equal(src.package, 'linux-image-amd64');
+    assert.equal(src.suite, 'trixie-backports');
+    assert.match(src.version ?? '', /~bpo13\+\d+$/, 'a backports version');
+    assert.match(src.aptSource ?? '', /^Suites: trixie-backports$/m);
+    assert.equal(k.version, files['expected-kernel']);
+    assert.ok(!manifest.debian.sources.some((l) => /backports/.test(l)), manifest.debian.sources.join('\n'));
+    for (const mod of ['overlay', 'br_netfilter', 'nf_tables']) assert.ok(k.modules.some((f) => f.endsWith(`/${mod}.ko`)), `module ${mod}`);
   });
 
   test('ISO as CD-ROM with a drop-in medium: images, service, corrupt tarball skipped', { timeout: 25 * 60000 }, async () => {

@@ -1,5 +1,6 @@
-// End to end: images with a kernel other than the default, built with the real
-// tools and booted in QEMU (network boot: kernel + initrd, the cheapest boot).
+// End to end: images with a kernel other than the default (local .debs, a vmlinuz and its
+// modules), built with the real tools and booted in QEMU (network boot: kernel + initrd, the
+// cheapest boot).
 // The guest must run exactly the kernel the manifest names, with its modules.
 // Each build is kept small and fast (zstd level 3); each boot is one TCG boot.
 import { describe, test } from 'node:test';
@@ -43,24 +44,8 @@ async function bootAndCheck(out: string, release: string): Promise<void> {
   assert.ok(r.ok);
 }
 
-describe('kernel from another suite: linux-image-cloud-amd64 from trixie-backports', { skip: SKIP }, () => {
-  const out = e2eDir('kernel-backports');
-
-  test('builds with the backports kernel, records its source, and the guest runs it (uname -r)', { timeout: 30 * 60000 }, async () => {
-    const m = await buildAndRead(out, `name: d2d-kernel\n${FAST}kernel:\n  package: linux-image-cloud-amd64\n  suite: trixie-backports\n`);
-    const src = m.kernel.source;
-    assert.equal(src.kind, 'package');
-    assert.equal(src.package, 'linux-image-cloud-amd64');
-    assert.equal(src.suite, 'trixie-backports');
-    assert.match(src.version ?? '', /~bpo13\+\d+$/, 'a backports version');
-    assert.match(src.aptSource ?? '', /^Suites: trixie-backports$/m);
-    assert.match(m.kernel.version, /-cloud-amd64$/);
-    // The extra source was for the kernel only: the image's own APT sources do not list it.
-    assert.ok(!m.debian.sources.some((s) => /backports/.test(s)), m.debian.sources.join('\n'));
-    for (const mod of ['overlay', 'br_netfilter', 'nf_tables']) assert.ok(m.kernel.modules.some((f) => f.endsWith(`/${mod}.ko`)), `module ${mod}`);
-    await bootAndCheck(out, m.kernel.version);
-  });
-});
+// A kernel from another suite (trixie-backports) is built and booted by test/e2e/images.test.ts, whose
+// image carries it beside the preloaded images: one build and two boots serve both.
 
 /**
  * The host's own cloud kernel as local .debs (metapackage + image package), downloaded once with

@@ -38,6 +38,7 @@ const SCENARIO = join(PACKAGE_ROOT, 'test/e2e/scenarios/rebuild.sh');
 interface StageManifest {
   stages: Record<string, number>;
   artifacts: Record<string, { sha256: string }>;
+  config: { sha256: string };
 }
 
 const readManifest = (dir: string, name = NAME): StageManifest => JSON.parse(readFileSync(join(dir, `${name}.manifest.json`), 'utf8')) as StageManifest;
@@ -75,9 +76,10 @@ describe('reproducible build', { skip: SKIP }, () => {
     const second = readManifest(join(out, 'second'));
     assert.ok('rootfs (cached)' in second.stages && !('rootfs' in second.stages), `the second build reused the root file system: ${JSON.stringify(second.stages)}`);
     assert.notEqual(second.artifacts.initrd!.sha256, readManifest(join(out, 'first')).artifacts.initrd!.sha256, 'the changed file changed the initrd');
-    const report = await testImageReport(join(out, 'second', `${NAME}.kernel`), { scenario: SCENARIO, files: { 'expected-content': 'second' }, consoleLog: join(out, 'console.log') });
+    const report = await testImageReport(join(out, 'second', `${NAME}.kernel`), { scenario: SCENARIO, files: { 'expected-content': 'second', 'expected-build': second.config.sha256 }, consoleLog: join(out, 'console.log') });
     for (const x of report.results) assert.ok(x.ok, `check '${x.name}' failed: ${x.detail}`);
     assert.match(report.results.find((x) => x.name === 'scenario')?.detail ?? '', /ok: a new folder, a script with mode 0750/);
+    assert.match(report.results.find((x) => x.name === 'scenario')?.detail ?? '', /ok: the image names its own build/);
   });
 
   test('cache info shows the root stage the rebuild just used; cache clean removes what it is asked to, and only that', { timeout: 10 * 60000 }, async () => {

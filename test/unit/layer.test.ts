@@ -21,6 +21,7 @@ function planFrom(c: Record<string, unknown>): ReturnType<typeof makePlan> {
   return makePlan(l.config, { outDir: '/o', configHash: l.hash, sourceDateEpoch: 1700000000 });
 }
 
+const ID = { name: 'box', configHash: 'c0ffee', iso: { volid: 'BOX' }, debian: { suite: 'trixie' } } as const;
 const BASE = { paths: new Set(['etc', 'opt', 'usr', 'usr/bin']), passwd: 'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n', group: 'root:x:0:\nnogroup:x:65534:\n' };
 
 test('layer entries: missing parents first, modes and owners from the config, links kept as links', () => {
@@ -34,10 +35,14 @@ test('layer entries: missing parents first, modes and owners from the config, li
     { path: '/opt/app/tree', source: join(src, 'tree'), owner: 'nobody:nogroup' },
     { path: '/opt/app/secret', content: 'x', mode: '0600' },
   ];
-  const e = layerEntries({ files, sourceDateEpoch: 1700000000 }, BASE);
+  const e = layerEntries({ ...ID, files, sourceDateEpoch: 1700000000 } as Parameters<typeof layerEntries>[0], BASE);
   assert.deepEqual(
     e.map((x) => [x.name, x.mode.toString(8), `${x.uid}:${x.gid}`]),
     [
+      // The build's identity first (the root stage's key leaves it out), then the config's files.
+      ['etc/d2d-release', '100644', '0:0'],
+      ['etc/d2d', '40755', '0:0'],
+      ['etc/d2d/build', '100644', '0:0'],
       ['etc/motd', '100644', '0:0'],
       ['opt/app', '40755', '0:0'],
       ['opt/app/tree', '40755', '65534:65534'],
@@ -48,6 +53,10 @@ test('layer entries: missing parents first, modes and owners from the config, li
     ],
   );
   assert.ok(e.every((x) => x.mtime === 1700000000));
+  assert.equal(e[2]!.data.toString(), 'BUILD=c0ffee\nNAME=box\nVOLID=BOX\n');
+  assert.equal(e[0]!.data.toString(), 'NAME=box\nCONFIG_SHA256=c0ffee\nSUITE=trixie\n');
+  // Files that went into the root (before-pack hooks): the identity only.
+  assert.deepEqual(layerEntries({ ...ID, files, sourceDateEpoch: 1 } as Parameters<typeof layerEntries>[0], BASE, false).map((x) => x.name), ['etc/d2d-release', 'etc/d2d', 'etc/d2d/build']);
   assert.deepEqual(layerNeeds(files).map((n) => [n.path, n.needs.kind]), [['opt/app/tree/sub/run.sh', 'script']]);
 
   // GNU cpio reads the entries back (with a trailer appended, as the root stage's tail supplies).
@@ -65,17 +74,19 @@ test('layer entries: missing parents first, modes and owners from the config, li
 
 test('layer entries: an owner the image does not know is an error naming the entry', () => {
   assert.throws(
-    () => layerEntries({ files: [{ path: '/etc/x', content: 'x', owner: 'ghost' }], sourceDateEpoch: 0 }, BASE),
+    () => layerEntries({ ...ID, files: [{ path: '/etc/x', content: 'x', owner: 'ghost' }], sourceDateEpoch: 0 } as Parameters<typeof layerEntries>[0], BASE),
     (e: unknown) => e instanceof StageError && /files\[0\]: cannot set owner 'ghost' on \/etc\/x: no user 'ghost'/.test(e.message),
   );
   assert.equal(cpioEntries([{ name: 'a', mode: S_IFREG | 0o644, uid: 0, gid: 0, mtime: 0, data: Buffer.from('abc') }], 1).length % 4, 0);
 });
 
-test('stage cache key: files and the boot menu do not reach it; packages, hooks and the code do', () => {
+test('stage cache key: files, the name and the boot menu do not reach it; packages, hooks and the code do', () => {
   const opts = { epochFromEnv: false, rootless: false, code: 'c1' };
   const plan = planFrom({ files: [{ path: '/etc/a', content: 'one' }] });
   const key = cacheKey(plan, ['a=1'], opts).key;
   assert.equal(cacheKey(planFrom({ files: [{ path: '/etc/a', content: 'two' }], boot: { timeout: 9 } }), ['a=1'], opts).key, key);
+  // Nor the name (and the volume label made of it): the files layer writes the build's identity.
+  assert.equal(cacheKey(planFrom({ name: 'another-name', files: [{ path: '/etc/a', content: 'one' }] }), ['a=1'], opts).key, key, 'the name');
   assert.notEqual(cacheKey(plan, ['a=2'], opts).key, key, 'a package version');
   assert.notEqual(cacheKey(plan, ['a=1'], { ...opts, code: 'c2' }).key, key, 'the tool\'s code');
   assert.notEqual(cacheKey(planFrom({ files: [{ path: '/etc/a', content: 'one' }], packages: ['jq'] }), ['a=1'], opts).key, key, 'the package list');

@@ -11,6 +11,7 @@ import { lockRoot } from '../../src/stages/overlay.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnoseApt } from '../../src/stages/rootfs.js';
+import { isConfigError } from '../../src/pipeline/stagecache.js';
 import { tailOf, shellQuote } from '../../src/exec/run.js';
 import { StageError } from '../../src/errors.js';
 import { scratchDir } from '../support/scratch.js';
@@ -106,6 +107,11 @@ test('apt failures are recognised and named', () => {
   const b = diagnoseApt("W: Failed to fetch http://x/dists/trixie/InRelease  Temporary failure resolving 'x'\n", 'trixie');
   assert.equal(b?.code, 'E_MIRROR_UNREACHABLE');
   assert.equal(diagnoseApt('I: all fine\n', 'trixie'), undefined);
+  // The cache key's simulated install stops the build on the config's faults only; any other failure of it
+  // (the mirror, apt itself) leaves the build to go on without the cache.
+  assert.ok(isConfigError(diagnoseApt('E: Unable to locate package x\n', 'trixie', { stage: 'cache-key' })));
+  assert.ok(!isConfigError(b));
+  assert.ok(!isConfigError(new StageError('cache-key', 'mmdebstrap exited with status 1')));
 });
 
 test('error tail prefers error-like lines; shell quoting', () => {

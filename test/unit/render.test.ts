@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfigText } from '../../src/config/load.js';
 import { makePlan } from '../../src/plan/plan.js';
-import { renderSettings } from '../../src/render/settings.js';
+import { identityFiles, renderSettings } from '../../src/render/settings.js';
 
 const plan = (yaml?: string) => {
   const l = loadConfigText(yaml);
@@ -25,7 +25,12 @@ test('persist.conf carries the config defaults (the scripts only stand in for th
   const conf = byPath().get('etc/d2d/persist.conf')!.text;
   assert.match(conf, /^PBKDF_MEMORY=65536$/m);
   assert.match(conf, /^WAIT=10$/m);
-  assert.match(conf, /^BUILD=[0-9a-f]{64}$/m);
+  // Which build this is: the files layer's identity file, not persist.conf (the root stage's key leaves it out).
+  assert.doesNotMatch(conf, /^(BUILD|NAME|VOLID)=/m);
+  const id = identityFiles(plan()).find((f) => f.path === 'etc/d2d/build')!.text;
+  assert.match(id, /^BUILD=[0-9a-f]{64}$/m);
+  assert.match(id, /^VOLID=DEBIAN2DOCKER$/m);
+  assert.ok(!byPath().has('etc/d2d/build') && !byPath().has('etc/d2d-release'), 'not among the root stage\'s settings');
 });
 
 test('authorized keys are readable by root only', () => {

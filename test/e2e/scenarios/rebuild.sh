@@ -22,6 +22,12 @@ perms=$(stat -c '%a %U %G' /opt/d2d-rebuild/bin/hello)
 [ "$(stat -c '%a %U' /opt/d2d-rebuild)" = "755 root" ] || fail "the new folder /opt/d2d-rebuild is $(stat -c '%a %U' /opt/d2d-rebuild)"
 ok "a new folder, a script with mode 0750 and owner nobody:nogroup"
 
+# The build names itself, though its root file system came from another config's build.
+want=$(cat ./files/expected-build 2>/dev/null) || fail "no expected build on the test disk"
+grep -qx "CONFIG_SHA256=$want" /etc/d2d-release || fail "/etc/d2d-release names another build: $(tr '\n' ' ' </etc/d2d-release)"
+grep -qx "BUILD=$want" /etc/d2d/build || fail "/etc/d2d/build names another build: $(tr '\n' ' ' </etc/d2d/build)"
+ok "the image names its own build ($want)"
+
 # The root file system's own files are untouched by the layer.
 [ -x /usr/sbin/dockerd ] || fail "dockerd is missing"
 [ -f /usr/lib/d2d/rootfs-complete ] || fail "the root file system's sentinel is missing"

@@ -25,14 +25,21 @@ PERSIST_FRESH=d2d-fresh
 RESET_MARKER=.d2d-reset-settings
 ESP_LABEL=D2D-ESP
 : "${PERSIST_CONF:=/etc/d2d/persist.conf}"
+: "${D2D_BUILD_ID:=/etc/d2d/build}"
 # The settings, all from persist.conf (src/render/settings.ts): no value is repeated here.
 DATA=
 SETTINGS=
 PBKDF_MEMORY=
 WAIT=
+# Which build this is (its medium's label, its config's hash, its name): from the build's
+# identity file, which the files layer writes (identityFiles in src/render/settings.ts).
 VOLID=
 BUILD=
 NAME=
+if [ -f "$D2D_BUILD_ID" ]; then
+	# shellcheck source=/dev/null
+	. "$D2D_BUILD_ID"
+fi
 if [ -f "$PERSIST_CONF" ]; then
 	# shellcheck source=/dev/null
 	. "$PERSIST_CONF"
