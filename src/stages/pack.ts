@@ -13,8 +13,8 @@ import { cpioCreateArgv } from '../tools/cpio.js';
 import { listTreeArgv } from '../tools/files.js';
 import { compressArgv, XZ_DICT, XZ_REST_DICT } from '../tools/compress.js';
 
-/** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. */
-/** Mount points whose stat is the mounted file system's during the build: left out, stage 1 creates them. */
+/** Paths left out of the image: virtual file systems' contents, caches, apt lists, logs. Mount points
+ *  whose stat is the mounted file system's during the build are left out too: stage 1 creates them. */
 export const EXCLUDE_EXACT = ['proc', 'sys', 'dev', INNER_WORKDIR];
 export const EXCLUDE_PREFIXES = [`${INNER_WORKDIR}/`, 'proc/', 'sys/', 'dev/', 'run/', 'tmp/', 'var/tmp/', 'var/cache/apt/', 'var/lib/apt/lists/', 'var/log/', 'var/cache/debconf/templates.dat-old', 'var/lib/dpkg/status-old', 'etc/ssh/ssh_host_',
   // ldconfig's own speed-up cache: it records inode numbers and ctimes, so it differs from build to build.
@@ -53,8 +53,6 @@ export function archiveOrder(paths: string[]): { order: string[]; engineEntries:
   const rest = byteSort(paths.filter((p) => !first.includes(p) && p !== ROOTFS_SENTINEL));
   return { order: [...first, ...rest, ...(paths.includes(ROOTFS_SENTINEL) ? [ROOTFS_SENTINEL] : [])], engineEntries: first.length };
 }
-
-/** What the root stage leaves for the files layer (src/stages/layer.ts) beside the payload: names in the work folder. */
 
 /** Byte offset in a newc cpio archive just after its first n entries. */
 export function cpioOffsetAfter(file: string, n: number): number {
