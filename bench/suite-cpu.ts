@@ -1,22 +1,22 @@
 // Where a suite run's processor time goes. Start it before the suite, stop it (Ctrl-C or SIGTERM)
-// after; it prints, for each test file, the processor seconds the file's process and the children it
-// waited for used (the builds and guests it started), the guests' share (QEMU), and the machine's busy
-// time over the same span: the suite is CPU-bound on 2 cores, so these say what to make cheaper.
+// after; it prints, for each test file, the processor seconds of the processes it started (its builds
+// and guests, found by their parent chain), the guests' share (QEMU), and the machine's busy time over
+// the same span: the suite is CPU-bound on 2 cores, so these say what to make cheaper.
 //   node dist/bench/suite-cpu.js > cpu.txt &  npm test;  kill %1
-// Reads /proc every 2 s from one process (no command per sample). A file's last 2 s go uncounted, so
-// the machine's figure is the reference; a process that lives less than 2 s between samples is counted
-// in its parent's children once waited for.
+// Reads /proc every 2 s from one process (no command per sample). A process is counted from the
+// samples that saw it: one that lives less than 2 s (a dpkg, an iptables) is missed, and so are the
+// last 2 s of each; the machine's figure is the reference, and the difference is what went unseen.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const HZ = 100; // USER_HZ: what /proc reports in, on every Linux architecture Debian builds
 const PERIOD_MS = 2000;
 
-/** utime, stime, cutime, cstime of a process, in ticks; undefined once it is gone. */
-function times(pid: string): number[] | undefined {
+/** A process's own processor time (utime + stime, in ticks) and its parent; undefined once it is gone. */
+function stat(pid: string): { ticks: number; ppid: string } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return [11, 12, 13, 14].map((i) => Number(f[i]));
+    const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return { ticks: Number(f[11]) + Number(f[12]), ppid: f[1]! };
   } catch {
     return undefined;
   }
@@ -38,38 +38,50 @@ function machineBusy(): number {
 
 const pids = (): string[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d));
 const before = new Set(pids());
-const files = new Map<string, number>();
-const guests = new Map<string, number>();
-const kind = new Map<string, { file?: string; qemu?: boolean }>();
+/** Per process seen: the test file it belongs to ('' for none), whether it is a guest, its latest own time. */
+const seen = new Map<string, { file: string; qemu: boolean; ticks: number }>();
 const t0 = Date.now();
 const m0 = machineBusy();
 
+/** The test file a process works for: its own command line's, or its nearest known ancestor's. */
+function fileOf(pid: string, ppid: string): string {
+  const own = /(dist\/test\/\S+\.test\.js)/.exec(cmdline(pid))?.[1];
+  if (own && cmdline(pid).includes('node')) return own;
+  return seen.get(ppid)?.file ?? '';
+}
+
 function sample(): void {
-  for (const pid of pids()) {
+  // In pid order, so a parent is usually met before its children.
+  for (const pid of pids().sort((a, b) => Number(a) - Number(b))) {
     if (before.has(pid)) continue;
-    let k = kind.get(pid);
-    if (!k) {
+    const st = stat(pid);
+    if (!st) continue;
+    let p = seen.get(pid);
+    if (!p) {
       const cmd = cmdline(pid);
-      if (cmd === '') continue; // a zombie or a kernel thread: try again next time
-      const file = /(dist\/test\/\S+\.test\.js)/.exec(cmd)?.[1];
-      k = { file: cmd.includes('node') ? file : undefined, qemu: cmd.startsWith('qemu-system-') };
-      kind.set(pid, k);
+      if (cmd === '') continue; // a zombie or a kernel thread
+      p = { file: fileOf(pid, st.ppid), qemu: cmd.startsWith('qemu-system-'), ticks: 0 };
+      seen.set(pid, p);
     }
-    if (!k.file && !k.qemu) continue;
-    const t = times(pid);
-    if (!t) continue;
-    if (k.file) files.set(k.file, Math.max(files.get(k.file) ?? 0, t[0]! + t[1]! + t[2]! + t[3]!));
-    if (k.qemu) guests.set(pid, t[0]! + t[1]!);
+    p.ticks = Math.max(p.ticks, st.ticks);
   }
 }
 
 function report(): void {
   const s = (ticks: number): string => (ticks / HZ).toFixed(1).padStart(9);
-  const rows = [...files].sort((a, b) => b[1] - a[1]);
-  process.stdout.write(`# processor seconds by test file (own + waited-for children), ${((Date.now() - t0) / 1000).toFixed(0)} s of wall time\n`);
-  for (const [f, t] of rows) process.stdout.write(`${f.padEnd(45)}${s(t)}\n`);
-  process.stdout.write(`${'(all files)'.padEnd(45)}${s(rows.reduce((a, r) => a + r[1], 0))}\n`);
-  process.stdout.write(`${'guests (QEMU), all files'.padEnd(45)}${s([...guests.values()].reduce((a, b) => a + b, 0))}\n`);
+  const files = new Map<string, { all: number; qemu: number }>();
+  for (const p of seen.values()) {
+    if (!p.file) continue;
+    const f = files.get(p.file) ?? { all: 0, qemu: 0 };
+    f.all += p.ticks;
+    if (p.qemu) f.qemu += p.ticks;
+    files.set(p.file, f);
+  }
+  const rows = [...files].sort((a, b) => b[1].all - a[1].all);
+  const sum = (k: 'all' | 'qemu'): number => rows.reduce((a, r) => a + r[1][k], 0);
+  process.stdout.write(`# processor seconds by test file (the processes it started; of them, guests), ${((Date.now() - t0) / 1000).toFixed(0)} s of wall time\n`);
+  for (const [f, t] of rows) process.stdout.write(`${f.padEnd(45)}${s(t.all)}${s(t.qemu)}\n`);
+  process.stdout.write(`${'(all files)'.padEnd(45)}${s(sum('all'))}${s(sum('qemu'))}\n`);
   process.stdout.write(`${'whole machine (busy time)'.padEnd(45)}${s(machineBusy() - m0)}\n`);
   process.exit(0);
 }

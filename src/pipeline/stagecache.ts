@@ -94,8 +94,10 @@ export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare',
     const found = await simulatedInstall({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot }, logFile).catch((e: unknown) => {
       // A kernel suite the mirror lacks, or signs with a key the image does not trust, is a config error: said
       // now, in the kernel step's words, not after a root file system built for nothing (about 45 s). So is a
-      // package the archive does not have: said now, not after mmdebstrap has fetched the indexes again.
-      const named = s.suite === d.suite ? unknownPackage(s.suite, e, logFile) : suiteError(s.suite, e, logFile);
+      // package the archive does not have: said now, not after mmdebstrap has fetched the indexes again. (Not
+      // with extra repositories: --simulate does not run the setup hooks that add them, so their packages
+      // are unknown here; the root stage finds them.)
+      const named = s.suite !== d.suite ? suiteError(s.suite, e, logFile) : sources.length === 0 ? unknownPackage(s.suite, e, logFile) : undefined;
       throw named && named.code !== 'E_MIRROR_UNREACHABLE' ? named : e;
     });
     out.push(`# ${s.suite}`, ...found);
