@@ -11,12 +11,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 const HZ = 100; // USER_HZ: what /proc reports in, on every Linux architecture Debian builds
 const PERIOD_MS = 2000;
 
-/** A process's own processor time (utime + stime, in ticks) and its parent; undefined once it is gone. */
-function stat(pid: string): { ticks: number; ppid: string } | undefined {
+/**
+ * A process's own processor time (utime + stime, in ticks), its parent, and its key: the pid and its start
+ * time, since pids are reused (pid_max is 32768 here, and a suite run starts more processes than that).
+ */
+function stat(pid: string): { key: string; ticks: number; ppid: string } | undefined {
   try {
     const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(f[11]) + Number(f[12]), ppid: f[1]! };
+    return { key: `${pid}@${f[19]}`, ticks: Number(f[11]) + Number(f[12]), ppid: f[1]! };
   } catch {
     return undefined;
   }
@@ -37,7 +40,9 @@ function machineBusy(): number {
 }
 
 const pids = (): string[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-const before = new Set(pids());
+const before = new Set(pids().map((p) => stat(p)?.key));
+/** The key of the process now holding each pid (a parent is looked up by pid). */
+const current = new Map<string, string>();
 /** Per process seen: the test file it belongs to ('' for none), whether it is a guest, its latest own time. */
 const seen = new Map<string, { file: string; qemu: boolean; ticks: number }>();
 const t0 = Date.now();
@@ -47,21 +52,22 @@ const m0 = machineBusy();
 function fileOf(pid: string, ppid: string): string {
   const own = /(dist\/test\/\S+\.test\.js)/.exec(cmdline(pid))?.[1];
   if (own && cmdline(pid).includes('node')) return own;
-  return seen.get(ppid)?.file ?? '';
+  const parent = current.get(ppid);
+  return (parent && seen.get(parent)?.file) || '';
 }
 
 function sample(): void {
   // In pid order, so a parent is usually met before its children.
   for (const pid of pids().sort((a, b) => Number(a) - Number(b))) {
-    if (before.has(pid)) continue;
     const st = stat(pid);
-    if (!st) continue;
-    let p = seen.get(pid);
+    if (!st || before.has(st.key)) continue;
+    current.set(pid, st.key);
+    let p = seen.get(st.key);
     if (!p) {
       const cmd = cmdline(pid);
       if (cmd === '') continue; // a zombie or a kernel thread
       p = { file: fileOf(pid, st.ppid), qemu: cmd.startsWith('qemu-system-'), ticks: 0 };
-      seen.set(pid, p);
+      seen.set(st.key, p);
     }
     p.ticks = Math.max(p.ticks, st.ticks);
   }
