@@ -10,6 +10,7 @@ import { probeKvm } from './kvm.js';
 import { OVMF_VARS, qemuArgv, type VmSpec } from './qemu.js';
 import { SerialConsole } from './console.js';
 import { Qmp } from './qmp.js';
+import { BOOT_MENU_COUNTDOWN } from './sentinels.js';
 
 export async function chooseAccel(want: string, image?: string): Promise<'kvm' | 'tcg'> {
   if (want === 'kvm' || want === 'tcg') return want;
@@ -92,7 +93,11 @@ export class Machine {
     await (await this.qmp()).sendKeys(keys, holdMs);
   }
 
-  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string; qmp?: boolean } = {}): Machine {
+  /**
+   * opts.bootMenu 'enter': press Enter when the boot loader's menu starts its countdown (the default entry,
+   * at once); 'wait' (the default): leave the menu to its timeout, or to whoever types on the console.
+   */
+  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string; qmp?: boolean; bootMenu?: 'wait' | 'enter' } = {}): Machine {
     const tmp = mkdtempSync(join(tmpdir(), 'd2d-vm-'));
     const qmp = opts.qmp ? { qmp: join(tmp, 'qmp.sock') } : {};
     const full: VmSpec = withFirmwareVars({ ...withInitrds(spec, tmp), agent: join(tmp, 'agent.sock'), ...qmp }, tmp);
@@ -101,6 +106,13 @@ export class Machine {
     const m = new Machine(proc, argv, tmp, opts.tee);
     m.agentTee = opts.agentTee;
     m.qmpPath = full.qmp;
+    // Only a boot loader shows the menu; a kernel boot has none. The wait ends with the machine at the latest.
+    if (opts.bootMenu === 'enter' && spec.boot.kind !== 'kernel') {
+      m.console.waitFor(BOOT_MENU_COUNTDOWN, 24 * 3600 * 1000).then(
+        () => m.console.send('\r'),
+        () => undefined,
+      );
+    }
     return m;
   }
 

@@ -12,3 +12,9 @@ export const CONTAINERS_UP = /d2d: containers: up/;
 export const STAGE1_FATAL = /d2d: FATAL/;
 /** A boot that will not reach Docker: stage 1 gave up, the guest kernel crashed, or its memory ran out. */
 export const BOOT_FAILED = new RegExp(`${STAGE1_FATAL.source}|${GUEST_CRASH.source}|Out of memory`);
+/**
+ * GRUB's countdown under its menu (on the serial console too: src/tools/grub.ts grubHead). A harness that
+ * boots the default entry anyway presses Enter here rather than wait out the timeout: GRUB polls the
+ * keyboard while it counts, so under TCG the countdown is seconds of a host core per boot.
+ */
+export const BOOT_MENU_COUNTDOWN = /The highlighted entry will be executed automatically in \d+s/;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { testImageReport } from '../../src/commands/test.js';
 import { cli, e2eDir, ROOTLESS_USER, scratchDir, SKIP, visible } from './helpers.js';
 import type { Manifest } from './checks.js';
+import { SHARED_ROOT } from './persist.js';
 
 const DIR = e2eDir('indocker');
 const CFG_DIR = join(DIR, 'cfg');
@@ -19,7 +20,7 @@ const NATIVE = join(DIR, 'native');
 const DOCKER = join(DIR, 'docker');
 const NAME = 'd2d-indocker';
 // Both builds get the same date, so the manifests may differ only in build-environment fields.
-const SDE = '1700000000';
+const SDE = SHARED_ROOT.sourceDateEpoch;
 
 const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, `${NAME}.manifest.json`), 'utf8')) as Manifest;
 /** Build containers left behind (ours are named d2d-build-*). */
@@ -78,7 +79,10 @@ describe('build --in-docker: same image as a native build', { skip: SKIP }, () =
     mkdirSync(join(DIR, 'shared'));
     // A file from outside the config's folder: the container must be given that folder too.
     writeFileSync(join(DIR, 'shared', 'marker.txt'), 'built in docker or not\n');
-    writeFileSync(CFG, `name: ${NAME}\ninitramfs:\n  compression: zstd\n  level: 3\nfiles:\n  - path: /etc/d2d-marker\n    source: ../shared/marker.txt\n`);
+    // The persistence files' root stage (SHARED_ROOT): the native build may take it from the stage cache (built
+    // by whichever ran first), the in-Docker build always makes its own (its container has no stage cache), and
+    // the two must still agree.
+    writeFileSync(CFG, `name: ${NAME}\n${SHARED_ROOT.yaml}files:\n  - path: /etc/d2d-marker\n    source: ../shared/marker.txt\n`);
     let t0 = Date.now();
     const n = await cli(['build', CFG, '-o', NATIVE], { env: { SOURCE_DATE_EPOCH: SDE } });
     assert.equal(n.status, 0, `native build failed:\n${n.stderr}`);

@@ -39,7 +39,7 @@ describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
     const names = (JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })) as { partitiontable: { partitions: { name?: string }[] } }).partitiontable.partitions.map((p) => p.name);
     assert.deepEqual(names, ['d2d-esp', 'd2d-bios', 'd2d-persist']);
 
-    const boot = (firmware: 'bios' | 'uefi', title: string): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title);
+    const boot = (firmware: 'bios' | 'uefi', title: string, bootMenu: 'wait' | 'enter' = 'enter'): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title, { bootMenu });
     await withSession(LOG, () => boot('bios', 'install: BIOS, first boot'), async (s) => {
       await unlock(s);
       assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1');
@@ -60,7 +60,7 @@ describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
       await s.off();
     }, { disks: [disk] });
 
-    await withSession(LOG, () => boot('bios', 'install: BIOS, fallback entry'), async (s) => {
+    await withSession(LOG, () => boot('bios', 'install: BIOS, fallback entry', 'wait'), async (s) => {
       await s.waitFor(/previous build/, 300000);
       // The newer build's four entries come first; the fifth is the previous build's default.
       for (let i = 0; i < 4; i++) {

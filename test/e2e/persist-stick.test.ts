@@ -97,7 +97,7 @@ describe('encrypted persistence on a USB stick', { skip: SKIP }, () => {
 
     // Boot 5: the boot menu's "restore factory defaults", ERASE. No passphrase asked.
     let part = '';
-    await withSession(LOG, () => Session.start(spec, LOG, 'stick 5: erase from the boot menu'), async (s) => {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 5: erase from the boot menu', { bootMenu: 'wait' }), async (s) => {
       await s.waitFor(/restore factory defaults/, 300000);
       // default, verbose, without persistence, restore factory defaults
       s.keys('\x1b[B');

@@ -22,14 +22,18 @@ export class Session {
     this.crashed = crashWatch(m);
   }
 
-  /** Boot a machine for a test. Run it through withSession, which boots once more after a guest kernel crash. */
-  static start(spec: Spec, log: string, title: string, opts: { qmp?: boolean } = {}): Session {
+  /**
+   * Boot a machine for a test. Run it through withSession, which boots once more after a guest kernel crash.
+   * The boot menu's default entry is taken at once (Enter at its countdown), unless opts.bootMenu is 'wait':
+   * for a test that picks an entry itself.
+   */
+  static start(spec: Spec, log: string, title: string, opts: { qmp?: boolean; bootMenu?: 'wait' | 'enter' } = {}): Session {
     appendFileSync(log, `\n===== ${title} =====\n`);
     const tee = (s: string): void => appendFileSync(log, s);
     return new Session(
       Machine.start(
         { accel: 'tcg', memoryMiB: 1024, cpus: 2, serial: 'stdio', display: 'none', network: { restrict: true }, noReboot: true, ...spec },
-        { tee, agentTee: (s) => tee(s.replace(/^/gm, '[agent] ')), qmp: opts.qmp },
+        { tee, agentTee: (s) => tee(s.replace(/^/gm, '[agent] ')), qmp: opts.qmp, bootMenu: opts.bootMenu ?? 'enter' },
       ),
     );
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { BOOT_FAILED, CONTAINERS_UP, DOCKER_READY, STAGE1_FATAL } from '../../src/vm/sentinels.js';
+import { BOOT_FAILED, BOOT_MENU_COUNTDOWN, CONTAINERS_UP, DOCKER_READY, STAGE1_FATAL } from '../../src/vm/sentinels.js';
 
 const target = (p: string): string => readFileSync(join(PACKAGE_ROOT, 'target', p), 'utf8');
 
@@ -35,4 +35,15 @@ test('BOOT_FAILED: a guest kernel crash and an OOM kill fail a boot; the ready l
   assert.match('[ 12.3] Kernel panic - not syncing: VFS', BOOT_FAILED);
   assert.match('Out of memory: Killed process 123 (xzdec)', BOOT_FAILED);
   assert.doesNotMatch('d2d: docker: ready (26.1.5, overlay2, uptime 31.00 s)', BOOT_FAILED);
+});
+
+test("BOOT_MENU_COUNTDOWN matches the countdown of the host's GRUB, whose modules the images carry", () => {
+  // GRUB's normal module holds the message as a printf format; the harness sees it with the seconds filled in.
+  for (const platform of ['i386-pc', 'x86_64-efi']) {
+    const mod = readFileSync(`/usr/lib/grub/${platform}/normal.mod`, 'latin1');
+    const format = /The highlighted entry will be executed automatically in %ds\./.exec(mod)?.[0];
+    assert.ok(format, `${platform}/normal.mod still has the countdown message`);
+    assert.match(format.replace('%d', '3'), BOOT_MENU_COUNTDOWN);
+  }
+  assert.doesNotMatch('  Booting `debian2docker\'', BOOT_MENU_COUNTDOWN);
 });
