@@ -22,9 +22,7 @@ import { compressArgv, XZ_REST_DICT } from '../tools/compress.js';
 import type { Context } from '../context.js';
 import type { BuildPlan } from '../plan/plan.js';
 import type { ExtraNeeds } from './prune.js';
-import { BUILD_ID_FILE, identityFiles } from '../render/settings.js';
-
-const IDENTITY_PATHS = new Set(['etc/d2d-release', BUILD_ID_FILE]);
+import { identityFiles } from '../render/settings.js';
 
 /** Whether the files go into the layer (true) or into the root before the before-pack hooks (false). */
 export function filesInLayer(plan: Pick<BuildPlan, 'hooks'>): boolean {
@@ -150,7 +148,9 @@ export async function buildLayer(ctx: Context, basePayload: string, entryCount: 
   appendFileSync(payload, readFileSync(`${cpio}.${ext}`));
   rmSync(cpio, { force: true });
   rmSync(`${cpio}.${ext}`, { force: true });
-  // The manifest's sizes are the config's files': the identity's two small ones are the same in every build.
-  const sizes = entries.filter((e) => (e.mode & 0o170000) === S_IFREG && !IDENTITY_PATHS.has(e.name)).map((e) => ({ path: `/${e.name}`, bytes: e.data.length }));
+  // The manifest's sizes are the config's files'. The identity files the layer also carries (they name the
+  // build: its config hash) are the tool's, not the config's, and are left out.
+  const identity = new Set(identityFiles(ctx.plan).map((f) => f.path));
+  const sizes = entries.filter((e) => (e.mode & 0o170000) === S_IFREG && !identity.has(e.name)).map((e) => ({ path: `/${e.name}`, bytes: e.data.length }));
   return { payload, entries: entries.length, bytes: body.length, sizes, stream: statSync(payload).size - statSync(basePayload).size };
 }
