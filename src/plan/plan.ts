@@ -17,7 +17,8 @@ export function basePackages(c: Config): string[] {
     c.docker.package,
     'docker-cli', // trixie's docker.io only Recommends it, and mmdebstrap skips Recommends
     'containerd',
-    'runc',
+    'runc', // docker.io depends on it; with docker.runtime crun its program is pruned (plan/prune.ts)
+    ...(c.docker.runtime === 'crun' ? ['crun'] : []),
     'iptables',
     'kmod', // modprobe for coldplug and for dockerd
     'busybox-static', // init, udhcpc, uevent; also stage 1 of the initramfs
@@ -40,6 +41,20 @@ export function basePackages(c: Config): string[] {
 }
 
 const trimSlash = (p: string): string => p.replace(/\/+$/, '') || '/';
+
+/** Where Debian's crun installs its program: the path daemon.json names for the crun runtime. */
+export const CRUN_PATH = '/usr/bin/crun';
+
+/**
+ * daemon.json: the config's settings, and with docker.runtime crun, crun as a runtime and the default one.
+ * Docker runs it through the same shim as runc (containerd-shim-runc-v2, told the program's path). A
+ * default-runtime or a crun runtime the config sets itself is kept as it is.
+ */
+export function daemonJson(d: Pick<Config['docker'], 'runtime' | 'daemon'>): Record<string, unknown> {
+  if (d.runtime !== 'crun') return d.daemon;
+  const runtimes = (d.daemon.runtimes ?? {}) as Record<string, unknown>;
+  return { ...d.daemon, 'default-runtime': d.daemon['default-runtime'] ?? 'crun', runtimes: { crun: { path: CRUN_PATH }, ...runtimes } };
+}
 
 export const needsTzdata = (tz: string): boolean => !['UTC', 'Etc/UTC'].includes(tz);
 export const needsLocales = (l: string): boolean => !['C', 'POSIX', 'C.UTF-8'].includes(l);
@@ -97,7 +112,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules, c.desktop.sessions.length > 0 ? DESKTOP_MODULES : []) },
-    rootfs: { hostname: c.hostname, daemonJson: c.docker.daemon, remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
+    rootfs: { hostname: c.hostname, daemonJson: daemonJson(c.docker), remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
     system: { timezone: c.timezone, locale: c.locale, keyboard: c.keyboard },
     persistence: c.persistence.enabled
       ? { data: c.persistence.data.map(trimSlash), settings: c.persistence.settings.map(trimSlash), pbkdfMemoryKiB: c.persistence['pbkdf-memory'], waitSeconds: c.persistence.wait }

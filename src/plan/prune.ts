@@ -6,6 +6,8 @@ import { needsLocales, needsTzdata } from './plan.js';
 export interface PruneRule {
   path: string;
   why: string;
+  /** Put a symbolic link to this (relative) target where the file was: a smaller program that stands in for it. */
+  linkTo?: string;
 }
 
 /** Whole packages whose files go: they only serve installing packages, which happens at build time. */
@@ -63,7 +65,7 @@ export const PRUNE_PACKAGES: readonly PrunePackage[] = [
 ];
 
 /** The rules for one image: the fixed ones, plus sources that the build compiled into something smaller. */
-export function pruneRules(p: { system: { locale: string; keyboard: string; timezone: string }; rootfs: { remoteApi: unknown }; desktop?: unknown }): PruneRule[] {
+export function pruneRules(p: { system: { locale: string; keyboard: string; timezone: string }; rootfs: { remoteApi: unknown; daemonJson?: Record<string, unknown> }; desktop?: unknown }): PruneRule[] {
   const rules = [...PRUNE_RULES];
   if (p.desktop) {
     rules.push(
@@ -83,6 +85,11 @@ export function pruneRules(p: { system: { locale: string; keyboard: string; time
   }
   if (p.rootfs.remoteApi === null) {
     rules.push({ path: 'usr/bin/openssl', why: "the OpenSSL CLI (a dependency of ca-certificates); only the remote API's first-boot certificates use it, and that is off" });
+  }
+  if (p.rootfs.daemonJson?.['default-runtime'] === 'crun') {
+    // dockerd will not start without a program named runc (its built-in runtime); crun takes runc's command line.
+    const why = "runc, Docker's runtime in Debian (docker.io depends on it, so its package stays installed): this image starts containers with crun (docker.runtime), and a link to crun stands in its place, for dockerd's check at start and `--runtime runc`";
+    rules.push({ path: 'usr/sbin/runc', why, linkTo: '../bin/crun' });
   }
   return rules;
 }

@@ -2,7 +2,7 @@
 // packages listed in src/plan/prune.ts, recording what each one was and its size.
 // A package is removed only if nothing that stays needs one of its files
 // (read from the files themselves: ELF interpreter and libraries, #! lines).
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { PRUNE_RULES, type PrunePackage, type PruneRule } from '../plan/prune.js';
 import { fileNeeds, type Needs } from '../formats/elf.js';
@@ -217,6 +217,7 @@ export function prune(root: string, rules: readonly PruneRule[] = PRUNE_RULES, p
   for (const r of rules) {
     const p = removePath(root, r.path, r.why);
     if (p) out.push(p);
+    if (p && r.linkTo !== undefined) symlinkSync(r.linkTo, join(root, r.path));
   }
   const { remove, kept } = choosePackages(root, packages, extra);
   const packageFiles: string[] = [];

@@ -2,7 +2,7 @@
 // image's root, and the rule that a package goes only when nothing that stays needs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { elfNeeds, scriptNeeds } from '../../src/formats/elf.js';
 import { choosePackages, needCandidates, prune, resolveInRoot } from '../../src/stages/prune.js';
@@ -64,6 +64,18 @@ test('a candidate package goes unless something that stays needs it; the reason 
   assert.deepEqual(needed.kept, [{ name: 'perl-base', because: '/usr/bin/tool needs /usr/bin/perl5' }]);
 });
 
+test('prune: a rule with linkTo leaves a link to the smaller stand-in where the file was; a missing file gets none', () => {
+  const root = fakeRoot(false);
+  writeFileSync(join(root, 'usr/bin/big'), Buffer.alloc(4096));
+  const r = prune(root, [
+    { path: 'usr/bin/big', why: 'a smaller program does its work', linkTo: 'apt' },
+    { path: 'usr/bin/absent', why: 'not installed', linkTo: 'apt' },
+  ]);
+  assert.deepEqual(r.pruned.map((p) => [p.path, p.bytes]), [['/usr/bin/big', 4096]]);
+  assert.equal(readlinkSync(join(root, 'usr/bin/big')), 'apt');
+  assert.ok(!existsSync(join(root, 'usr/bin/absent')) && !lstatExists(join(root, 'usr/bin/absent')));
+});
+
 test('prune: paths, then packages, each recorded with its size and reason', () => {
   const root = fakeRoot(false);
   const r = prune(root, [{ path: 'usr/bin/tool', why: 'a tool nobody runs' }], [{ name: 'perl-base', why: 'only install scripts use it' }]);
@@ -89,3 +101,12 @@ test('a files-layer script keeps its interpreter\'s package, and its needs say w
   const free = prune(fakeRoot(false), [], cands);
   assert.deepEqual(free.packageFiles, ['usr/bin/perl', 'usr/bin/perl5', 'usr/share/perl/Mod.pm']);
 });
+
+function lstatExists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -65,6 +65,13 @@ done
 [ -x /usr/bin/containerd-shim-runc-v2 ] || fail "the runc v2 shim is missing"
 ok "pruned: ctr and the v1 shims; the v2 shim is there"
 
+# crun starts the containers (docker.runtime: crun), through the same v2 shim; runc's program is pruned.
+rt=$(docker info --format '{{.DefaultRuntime}}') || fail "docker info"
+[ "$rt" = crun ] || fail "Docker's default runtime is $rt, expected crun"
+crun --version >/dev/null || fail "crun does not run"
+[ ! -e /usr/sbin/runc ] || fail "/usr/sbin/runc should have been pruned"
+ok "Docker's default runtime: crun ($(crun --version | head -n 1)); runc pruned"
+
 # A container with a writable layer and a volume; overlay2 on the tmpfs root.
 docker volume create d2d-vol >/dev/null || fail "volume create"
 out=$(docker run --rm -v d2d-vol:/data d2d-test/busybox:1 sh -c 'echo persisted > /data/f && cat /data/f') || fail "container with a volume"
