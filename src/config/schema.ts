@@ -87,7 +87,7 @@ export const RemoteApiSchema = z.strictObject({
 export const DockerSchema = z
   .strictObject({
     package: packageName.describe('Docker engine package (docker.io)'),
-    runtime: z.enum(['crun', 'runc']).describe("the OCI runtime Docker starts containers with: crun (C, 0.5 MB; the default) or runc (Go, 10.7 MB; docker.io's own). With crun, runc's program is left out of the image (docs/size.md)"),
+    runtime: z.enum(['crun', 'runc']).describe("the OCI runtime Docker starts containers with: crun (C, 0.6 MB; the default) or runc (Go, 10.7 MB; docker.io's own). With crun, runc's program is left out of the image (docs/size.md)"),
     daemon: z.record(z.string(), z.unknown()).describe('contents of /etc/docker/daemon.json'),
     'remote-api': RemoteApiSchema,
   })

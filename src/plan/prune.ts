@@ -1,7 +1,8 @@
 // What the image leaves out although its packages ship it, and why each is safe.
 // Paths are relative to the root file system. The manifest lists what was removed,
 // docs/size.md explains each rule with its measured size.
-import { needsLocales, needsTzdata } from './plan.js';
+import { posix } from 'node:path';
+import { CRUN_PATH, needsLocales, needsTzdata } from './plan.js';
 
 export interface PruneRule {
   path: string;
@@ -89,7 +90,7 @@ export function pruneRules(p: { system: { locale: string; keyboard: string; time
   if (p.rootfs.daemonJson?.['default-runtime'] === 'crun') {
     // dockerd will not start without a program named runc (its built-in runtime); crun takes runc's command line.
     const why = "runc, Docker's runtime in Debian (docker.io depends on it, so its package stays installed): this image starts containers with crun (docker.runtime), and a link to crun stands in its place, for dockerd's check at start and `--runtime runc`";
-    rules.push({ path: 'usr/sbin/runc', why, linkTo: '../bin/crun' });
+    rules.push({ path: 'usr/sbin/runc', why, linkTo: posix.relative('/usr/sbin', CRUN_PATH) });
   }
   return rules;
 }

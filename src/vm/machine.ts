@@ -34,6 +34,9 @@ export function withFirmwareVars<T extends Pick<VmSpec, 'firmware'>>(spec: T, di
   return { ...spec, ovmfVars: vars };
 }
 
+/** At a boot loader's menu: press Enter at its countdown ('enter'), or leave it to its timeout or a person ('wait'). */
+export type BootMenu = 'wait' | 'enter';
+
 export class Machine {
   readonly console: SerialConsole;
   readonly exited: Promise<number | null>;
@@ -97,7 +100,7 @@ export class Machine {
    * opts.bootMenu 'enter': press Enter when the boot loader's menu starts its countdown (the default entry,
    * at once); 'wait' (the default): leave the menu to its timeout, or to whoever types on the console.
    */
-  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string; qmp?: boolean; bootMenu?: 'wait' | 'enter' } = {}): Machine {
+  static start(spec: Omit<VmSpec, 'ovmfVars' | 'agent'>, opts: { tee?: (s: string) => void; agentTee?: (s: string) => void; log?: string; qmp?: boolean; bootMenu?: BootMenu } = {}): Machine {
     const tmp = mkdtempSync(join(tmpdir(), 'd2d-vm-'));
     const qmp = opts.qmp ? { qmp: join(tmp, 'qmp.sock') } : {};
     const full: VmSpec = withFirmwareVars({ ...withInitrds(spec, tmp), agent: join(tmp, 'agent.sock'), ...qmp }, tmp);

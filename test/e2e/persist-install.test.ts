@@ -8,6 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, SKIP } from './helpers.js';
 import { Session, withSession } from '../support/vmsession.js';
+import type { BootMenu } from '../../src/vm/machine.js';
 import { buildPersist, freshDir, PASS, persistDir, unlock } from './persist.js';
 
 const { out: OUT, log: LOG, old: OLD, new: NEW } = persistDir('persist-install');
@@ -39,7 +40,7 @@ describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
     const names = (JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })) as { partitiontable: { partitions: { name?: string }[] } }).partitiontable.partitions.map((p) => p.name);
     assert.deepEqual(names, ['d2d-esp', 'd2d-bios', 'd2d-persist']);
 
-    const boot = (firmware: 'bios' | 'uefi', title: string, bootMenu: 'wait' | 'enter' = 'enter'): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title, { bootMenu });
+    const boot = (firmware: 'bios' | 'uefi', title: string, bootMenu: BootMenu = 'enter'): Session => Session.start({ boot: { kind: 'disk', image: disk, writable: true }, firmware }, LOG, title, { bootMenu });
     await withSession(LOG, () => boot('bios', 'install: BIOS, first boot'), async (s) => {
       await unlock(s);
       assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '1');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { Machine } from '../../src/vm/machine.js';
+import { Machine, type BootMenu } from '../../src/vm/machine.js';
 import type { SerialConsole } from '../../src/vm/console.js';
 import type { VmSpec } from '../../src/vm/qemu.js';
 import { bootWithRetry, crashWatch } from '../../src/vm/crash.js';
@@ -27,7 +27,7 @@ export class Session {
    * The boot menu's default entry is taken at once (Enter at its countdown), unless opts.bootMenu is 'wait':
    * for a test that picks an entry itself.
    */
-  static start(spec: Spec, log: string, title: string, opts: { qmp?: boolean; bootMenu?: 'wait' | 'enter' } = {}): Session {
+  static start(spec: Spec, log: string, title: string, opts: { qmp?: boolean; bootMenu?: BootMenu } = {}): Session {
     appendFileSync(log, `\n===== ${title} =====\n`);
     const tee = (s: string): void => appendFileSync(log, s);
     return new Session(
