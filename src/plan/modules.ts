@@ -11,6 +11,20 @@ export const DOCKER_MODULES = [
   'ip6table_nat', 'ip6table_filter', 'nf_reject_ipv4', 'ipt_REJECT', 'tun',
 ] as const;
 
+/**
+ * Swarm mode: overlay networks are VXLAN (the ingress network that publishes a
+ * service's ports among them), services balance through IPVS with the schedulers
+ * libnetwork names, and encrypted overlays are ESP in transport mode with
+ * rfc4106(gcm(aes)) keys installed over XFRM netlink and matched with the policy and
+ * u32 matches. Without them `docker service create -p` fails with "error creating
+ * vxlan interface: operation not supported" and dockerd warns that it could not load
+ * the IPSEC modules. macvlan and ipvlan are Docker's other multi-host drivers.
+ */
+export const SWARM_MODULES = [
+  'vxlan', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'xt_ipvs', 'xt_REDIRECT', 'xfrm_user', 'esp4', 'esp6',
+  'xt_policy', 'xt_u32', 'xt_bpf', 'gcm', 'ghash_generic', 'ghash_clmulni_intel', 'seqiv', 'echainiv', 'authenc', 'macvlan', 'ipvlan', 'dummy',
+] as const;
+
 /** Storage: disks, CD, USB sticks, SD cards and the file systems on them. */
 export const STORAGE_MODULES = [
   'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'ata_generic', 'nvme', 'usb_storage', 'uas',
@@ -30,11 +44,11 @@ export const MISC_MODULES = ['usbhid', 'hid_generic', 'button', 'virtio_rng', 'v
 /** The modules that make a build fail when the chosen kernel lacks them. */
 export const REQUIRED_MODULES: readonly string[] = [
   'overlay', 'bridge', 'veth', 'br_netfilter', 'nf_tables', 'nft_chain_nat', 'nft_masq', 'xt_MASQUERADE',
-  'xt_conntrack', 'xt_addrtype', 'isofs', 'sr_mod', 'virtio_blk', 'virtio_net', 'ext4',
+  'xt_conntrack', 'xt_addrtype', 'vxlan', 'ip_vs', 'xt_ipvs', 'xfrm_user', 'esp4', 'isofs', 'sr_mod', 'virtio_blk', 'virtio_net', 'ext4',
 ];
 
 export function moduleSets(extra: readonly string[], optionalExtra: readonly string[] = []): { required: string[]; optional: string[] } {
-  const all = [...DOCKER_MODULES, ...STORAGE_MODULES, ...NET_MODULES, ...MISC_MODULES, ...optionalExtra];
+  const all = [...DOCKER_MODULES, ...SWARM_MODULES, ...STORAGE_MODULES, ...NET_MODULES, ...MISC_MODULES, ...optionalExtra];
   const required = [...new Set([...REQUIRED_MODULES, ...extra])].sort();
   const optional = [...new Set(all)].filter((m) => !required.includes(m)).sort();
   return { required, optional };

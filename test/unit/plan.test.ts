@@ -57,6 +57,12 @@ test('user packages and modules are added, not duplicated', () => {
   assert.equal(new Set([...s.required, ...s.optional]).size, s.required.length + s.optional.length);
 });
 
+test('swarm mode is in every image: overlay (vxlan), the routing mesh (ip_vs) and encrypted overlays (xfrm, esp) are required', () => {
+  const { required, optional } = moduleSets([]);
+  for (const m of ['vxlan', 'ip_vs', 'xt_ipvs', 'xfrm_user', 'esp4']) assert.ok(required.includes(m), m);
+  for (const m of ['ip_vs_rr', 'xt_policy', 'xt_u32', 'gcm', 'macvlan']) assert.ok(optional.includes(m), m);
+});
+
 test('extra boot entries follow the built-in ones, in order', () => {
   const p = plan('boot:\n  entries:\n    - title: serial only\n      cmdline: " console=ttyS0 "\n    - title: "two"\n      cmdline: quiet\n');
   assert.deepEqual(

@@ -78,6 +78,25 @@ docker volume create d2d-vol >/dev/null || fail "volume create"
 out=$(docker run --rm -v d2d-vol:/data d2d-test/busybox:1 sh -c 'echo persisted > /data/f && cat /data/f') || fail "container with a volume"
 [ "$out" = persisted ] || fail "volume content: $out"
 ok "container wrote to a volume"
+# Swarm mode: dockerd loaded the IPSEC modules for encrypted overlays at its start (it warns
+# when it cannot), an attachable encrypted overlay takes a container (VXLAN), and a service's
+# published port answers through the routing mesh (the ingress overlay and IPVS).
+if grep -q 'Could not load necessary modules for IPSEC' /var/log/docker.log; then fail "dockerd: $(grep -m 1 IPSEC /var/log/docker.log)"; fi
+grep -q '^xfrm_user ' /proc/modules || fail "xfrm_user not loaded"
+out=$(docker swarm init --advertise-addr eth0 2>&1) || fail "docker swarm init: $out"
+out=$(docker network create -d overlay --attachable --opt encrypted d2d-ov 2>&1) || fail "overlay network: $out"
+out=$(docker run --rm --network d2d-ov d2d-test/busybox:1 ip -o link show eth0 2>&1) || fail "container on the overlay: $out"
+# --no-resolve-image: the image is local, no registry is asked; without --detach the CLI returns when the task runs.
+out=$(docker service create --quiet --no-resolve-image --name d2d-web --publish 8080:8080 d2d-test/busybox:1 httpd -f -p 8080 -h /etc 2>&1) || fail "service with a published port: $out"
+id=$(docker ps -q --filter label=com.docker.swarm.service.name=d2d-web)
+[ -n "$id" ] || fail "the service's task is not running: $(docker service ps --no-trunc d2d-web 2>&1)"
+got=$(wget -q -T 30 -O - http://127.0.0.1:8080/hostname 2>&1)
+[ "$got" = "$id" ] || fail "the routing mesh answered '$got', expected the task's hostname $id"
+for m in vxlan ip_vs; do
+	grep -q "^$m " /proc/modules || fail "$m not loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+done
+ok "swarm: encrypted overlay, and a service's published port answers through the routing mesh (vxlan, ip_vs, xfrm_user loaded)"
+
 # The boot log is a profile: stage 1, init, sysinit and Docker ready, with rising uptimes.
 log=/var/log/d2d-boot.log
 for what in "stage 1: root file system unpacked" "init:" "sysinit: done" "docker: ready"; do
