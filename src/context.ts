@@ -19,6 +19,7 @@ export const WORK = {
   aptSources: 'apt-sources', // the extra repositories' .sources files
   aptCache: 'apt-cache', // each mmdebstrap run's private copy of the package cache
   kernelDir: 'kernel', // the unpacked kernel package
+  builtKernel: 'built-kernel', // kernel.build: the compiled kernel and its modules folder, from the kernel cache
   payload: 'rootfs.cpio', // the root file system's archive, before compression
   rootTail: 'rootfs.tail', // the archive's trailer, which the files layer goes before
   rootList: 'rootfs.list', // the archive's paths, for the files layer

@@ -1,15 +1,16 @@
-// The kernel section's source keys (package+suite, deb, vmlinuz+modules_tree) are
+// The kernel section's source keys (package+suite, deb, vmlinuz+modules_tree, build+fragments) are
 // alternatives, not fields to merge: a file that names a kernel replaces the
 // inherited source as a whole, so `kernel: {deb: [my.deb]}` over the default's
 // `package: linux-image-amd64` is one source, not a conflict. A lone `suite`
 // still modifies the inherited package (`kernel: {suite: trixie-backports}`).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { KERNEL_SOURCE_KEYS, type Config } from './schema.js';
 import { isMap, type Json } from './merge.js';
 import { bzImageRelease, looksLikeDeb, readHead } from '../formats/bzimage.js';
+import { parseFragment } from '../formats/kconfig.js';
 
-const NAMING_KEYS = ['package', 'deb', 'vmlinuz', 'modules_tree'];
+const NAMING_KEYS = ['package', 'deb', 'vmlinuz', 'modules_tree', 'build'];
 
 /** `base` without its kernel source when `over` names a kernel of its own. */
 export function replaceKernelSource(base: Json, over: Json): Json {
@@ -25,6 +26,7 @@ export function resolveKernelPaths(js: Json, abs: (p: unknown) => unknown): void
   if (!isMap(js) || !isMap(js.kernel)) return;
   const k = js.kernel as Record<string, unknown>;
   if (Array.isArray(k.deb)) k.deb = k.deb.map(abs);
+  if (Array.isArray(k.fragments)) k.fragments = k.fragments.map(abs);
   for (const key of ['vmlinuz', 'modules_tree']) if (key in k) k[key] = abs(k[key]);
 }
 
@@ -35,6 +37,14 @@ export function checkKernelFiles(k: Config['kernel']): { path: (string | number)
   (k.deb ?? []).forEach((f, i) => {
     if (!isFile(f)) out.push({ path: ['kernel', 'deb', i], message: `no such file: ${f}` });
     else if (!looksLikeDeb(readHead(f, 32))) out.push({ path: ['kernel', 'deb', i], message: `not a Debian package (no ar/debian-binary header): ${f}` });
+  });
+  (k.fragments ?? []).forEach((f, i) => {
+    if (!isFile(f)) return void out.push({ path: ['kernel', 'fragments', i], message: `no such file: ${f}` });
+    try {
+      parseFragment(readFileSync(f, 'utf8'), f);
+    } catch (e) {
+      out.push({ path: ['kernel', 'fragments', i], message: (e as Error).message });
+    }
   });
   if (k.vmlinuz !== undefined && k.modules_tree !== undefined) {
     const release = basename(k.modules_tree);

@@ -32,7 +32,7 @@ export const DebianSchema = z.strictObject({
 
 /** The keys that say where the kernel comes from; a config file that sets one of them replaces the
  * inherited kernel source as a whole (see config/kernelSource.ts). */
-export const KERNEL_SOURCE_KEYS = ['package', 'suite', 'deb', 'vmlinuz', 'modules_tree'] as const;
+export const KERNEL_SOURCE_KEYS = ['package', 'suite', 'deb', 'vmlinuz', 'modules_tree', 'build', 'fragments'] as const;
 
 const debFile = z.string().regex(/\.deb$/, 'must be a Debian package file (*.deb)');
 
@@ -51,18 +51,27 @@ export const KernelSchema = z
       .describe('local kernel .deb file(s), relative to the config file: the linux-image package and the linux-image/linux-modules packages it depends on. Not signature-checked: your own trust decision'),
     vmlinuz: z.string().min(1).optional().describe('a kernel image (bzImage) file, relative to the config file; needs kernel.modules_tree'),
     modules_tree: z.string().min(1).optional().describe("that kernel's modules folder lib/modules/VERSION (as `make modules_install` writes it), relative to the config file; its name is the kernel release"),
+    build: packageName
+      .regex(/^linux-source-\d/, 'a Debian kernel source package such as linux-source-6.12')
+      .optional()
+      .describe("compile the kernel from this Debian source package (e.g. linux-source-6.12, from debian.suite) with debian2docker's tailored configuration: Docker's, Swarm's and the image's hardware needs built in, no debug info. Built once per source version and configuration, then cached (a first build takes minutes). Not signed for Secure Boot"),
+    fragments: z
+      .array(z.string().regex(/\.config$/, 'must be a Kconfig fragment file (*.config)'))
+      .optional()
+      .describe('extra Kconfig fragments for kernel.build, relative to the config file: CONFIG_NAME=value lines merged after the built-in ones; an option that does not survive (unmet dependencies) fails the build, naming it'),
     modules: z.array(moduleName).describe('extra kernel modules to keep, besides the built-in set; a missing one fails the build'),
   })
   .superRefine((k, ctx) => {
     // Exactly one kernel source. Each problem is reported at a key the user wrote, so it gets a line.
-    const kinds = (['package', 'deb', 'vmlinuz'] as const).filter((x) => k[x] !== undefined);
+    const kinds = (['package', 'deb', 'vmlinuz', 'build'] as const).filter((x) => k[x] !== undefined);
     const issue = (key: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [key], message });
-    const sourceHelp = 'kernel.package (from apt, optionally with kernel.suite), kernel.deb (local .deb files) or kernel.vmlinuz with kernel.modules_tree';
+    const sourceHelp = 'kernel.package (from apt, optionally with kernel.suite), kernel.deb (local .deb files), kernel.vmlinuz with kernel.modules_tree, or kernel.build (compiled from a Debian source package)';
     if (kinds.length > 1) issue(kinds[1]!, `give one kernel source, not both kernel.${kinds[0]} and kernel.${kinds[1]}: ${sourceHelp}`);
     if (kinds.length === 0 && k.modules_tree === undefined) issue('package', `no kernel source: give ${sourceHelp}`);
     if (k.vmlinuz !== undefined && k.modules_tree === undefined) issue('vmlinuz', 'kernel.vmlinuz needs kernel.modules_tree, the lib/modules/VERSION folder of the same kernel');
     if (k.modules_tree !== undefined && k.vmlinuz === undefined) issue('modules_tree', 'kernel.modules_tree goes with kernel.vmlinuz, the kernel image those modules belong to');
-    if (k.suite !== undefined && k.package === undefined) issue('suite', 'kernel.suite only applies to kernel.package (a local kernel is not fetched from a suite)');
+    if (k.suite !== undefined && k.package === undefined) issue('suite', 'kernel.suite only applies to kernel.package (a local or compiled kernel is not fetched from a suite)');
+    if (k.fragments !== undefined && k.build === undefined) issue('fragments', 'kernel.fragments only applies to kernel.build (the kernel compiled from source)');
   });
 
 export const BootEntrySchema = z.strictObject({

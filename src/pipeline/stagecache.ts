@@ -17,6 +17,7 @@ import { diagnoseApt } from '../stages/rootfs.js';
 import { StageError } from '../errors.js';
 import { WORK } from '../context.js';
 import { filesInLayer } from '../stages/layer.js';
+import { KERNEL_BUILD_PACKAGES } from '../plan/kernelBuild.js';
 import { needCandidates, type ExtraNeeds } from '../stages/prune.js';
 import type { InsideReport } from '../stages/manifest.js';
 
@@ -49,7 +50,7 @@ export function hostInputs(plan: BuildPlan): string[] {
   const k = plan.kernel.source;
   return [
     ...Object.values(plan.hooks).flatMap((l) => l.flatMap((h) => (typeof h === 'string' ? [] : [h.file]))),
-    ...(k.kind === 'deb' ? k.debs : k.kind === 'files' ? [k.vmlinuz, k.modulesTree] : []),
+    ...(k.kind === 'deb' ? k.debs : k.kind === 'files' ? [k.vmlinuz, k.modulesTree] : k.kind === 'build' ? k.fragments : []),
     ...plan.debian.sources.map((s) => s.key),
     ...(filesInLayer(plan) ? [] : plan.files.flatMap((f) => (f.source !== undefined ? [f.source] : []))),
   ];
@@ -88,6 +89,8 @@ export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare',
   const d = plan.debian;
   const k = plan.kernel.source;
   const sets = [{ suite: d.suite, variant: d.variant, packages: [...plan.packages, ...(k.kind === 'package' && !k.extraSuite ? [k.package] : [])] }];
+  // A compiled kernel is part of the root stage: a new source or toolchain version makes a new key.
+  if (k.kind === 'build') sets.push({ suite: d.suite, variant: 'apt', packages: [k.package, ...KERNEL_BUILD_PACKAGES] });
   if (k.kind === 'package' && k.extraSuite) sets.push({ suite: k.extraSuite, variant: 'custom', packages: [k.package] });
   const out: string[] = [];
   for (const s of sets) {

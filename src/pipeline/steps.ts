@@ -13,6 +13,7 @@ import { buildIso } from '../stages/iso.js';
 import { buildLayer } from '../stages/layer.js';
 import type { InsideReport } from '../stages/manifest.js';
 import { buildRootfs, type AptSetup } from '../stages/rootfs.js';
+import { provideBuiltKernel } from '../stages/kernelBuild.js';
 import type { CacheEntry, StageCache } from './stagecache.js';
 import type { Step } from './step.js';
 
@@ -50,6 +51,13 @@ export const STEPS: readonly Step<BuildRun>[] = [
       r.fromCache = restoreRootStage(r);
       if (r.fromCache) r.inside = insideReport(r);
     },
+  },
+  // kernel.build: the compiled kernel (from the kernel cache, or compiled: minutes), for the root stage's kernel step.
+  {
+    name: 'kernel-build',
+    stage: true,
+    when: (r) => !r.fromCache && r.ctx.plan.kernel.source.kind === 'build',
+    run: async (r, l) => provideBuiltKernel(r.ctx, l, r.apt),
   },
   {
     name: 'rootfs',

@@ -7,11 +7,17 @@ export type KernelSource =
   /** Local .deb files (absolute paths): the user's own trust decision, not signature-checked. */
   | { kind: 'deb'; debs: string[] }
   /** A kernel image and its lib/modules/VERSION folder (absolute paths); the folder's name is the release. */
-  | { kind: 'files'; vmlinuz: string; modulesTree: string };
+  | { kind: 'files'; vmlinuz: string; modulesTree: string }
+  /**
+   * Compiled from a Debian source package (linux-source-X, from the image's suite) with the tailored
+   * configuration (target/kernel/*.config) and the user's fragments after it (absolute paths).
+   */
+  | { kind: 'build'; package: string; suite: string; fragments: string[] };
 
 export function kernelSource(c: Config): KernelSource {
   const k = c.kernel;
   if (k.deb !== undefined) return { kind: 'deb', debs: [...k.deb] };
+  if (k.build !== undefined) return { kind: 'build', package: k.build, suite: c.debian.suite, fragments: [...(k.fragments ?? [])] };
   if (k.vmlinuz !== undefined && k.modules_tree !== undefined) return { kind: 'files', vmlinuz: k.vmlinuz, modulesTree: k.modules_tree };
   // The schema guarantees a package when there is no other source.
   const suite = k.suite ?? c.debian.suite;
@@ -21,6 +27,7 @@ export function kernelSource(c: Config): KernelSource {
 /** The kernel source in words, for messages. */
 export function describeKernelSource(s: KernelSource): string {
   if (s.kind === 'package') return `package ${s.package} from ${s.suite}`;
+  if (s.kind === 'build') return `kernel compiled from ${s.package} (${s.suite})${s.fragments.length > 0 ? ` with ${s.fragments.map((f) => f.split('/').pop()).join(', ')}` : ''}`;
   if (s.kind === 'deb') return `local ${s.debs.length === 1 ? 'file' : 'files'} ${s.debs.map((d) => d.split('/').pop()).join(', ')}`;
   return `local kernel ${s.vmlinuz.split('/').pop()} with modules from ${s.modulesTree}`;
 }

@@ -4,9 +4,10 @@
 //    debian.suite or from an extra suite such as trixie-backports (stages/kernelApt.ts);
 //  - deb: the user's own .deb files, unpacked as they are (not signature-checked:
 //    choosing them is the user's trust decision; the manifest records their sha256);
-//  - files: a kernel image and its lib/modules/VERSION folder.
+//  - files: a kernel image and its lib/modules/VERSION folder;
+//  - build: the kernel compiled from source before this hook (stages/kernelBuild.ts), from the work folder.
 // The package is never installed: that would pull in initramfs-tools and run it for nothing.
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import { extractArgv, fieldsArgv, missingKernelDeps, parseFields, type DebControl } from '../tools/dpkgdeb.js';
@@ -15,12 +16,14 @@ import { sha256File } from '../fsutil.js';
 import { describeKernelSource, type KernelSource } from '../plan/kernel.js';
 import type { Context } from '../context.js';
 import { fetchFromApt } from './kernelApt.js';
+import type { BuiltKernel } from './kernelBuild.js';
 
 /** Where the kernel came from, as the manifest records it. */
 export type KernelOrigin =
   | { kind: 'package'; package: string; suite: string; version: string; aptSource?: string }
   | { kind: 'deb'; debs: { file: string; sha256: string; package: string; version: string }[] }
-  | { kind: 'files'; vmlinuz: { file: string; sha256: string }; modulesTree: string };
+  | { kind: 'files'; vmlinuz: { file: string; sha256: string }; modulesTree: string }
+  | { kind: 'build'; package: string; version: string; key: string; configSha256: string; builtin: string[]; modular: string[]; fragments: string[] };
 
 export interface KernelInfo {
   version: string; // the kernel release, what `uname -r` says: e.g. 6.12.38+deb13-amd64
@@ -32,6 +35,7 @@ export async function fetchKernel(ctx: Context, root: string, logFile: string): 
   const src = ctx.plan.kernel.source;
   mkdirSync(ctx.ws.kernelDir, { recursive: true });
   if (src.kind === 'files') return fromFiles(ctx, src);
+  if (src.kind === 'build') return fromBuild(ctx, src);
   let packages: { name: string; version: string }[];
   let source: KernelOrigin;
   if (src.kind === 'package') {
@@ -109,6 +113,18 @@ function takeVmlinuz(ctx: Context, src: KernelSource, logFile: string): string {
     });
   }
   return version;
+}
+
+/** The compiled kernel the kernel-build step left in the work folder (its kernel.json says what it is). */
+function fromBuild(ctx: Context, src: Extract<KernelSource, { kind: 'build' }>): KernelInfo {
+  const k = JSON.parse(readFileSync(join(ctx.ws.builtKernel, 'kernel.json'), 'utf8')) as BuiltKernel;
+  copyFileSync(join(ctx.ws.builtKernel, 'vmlinuz'), ctx.ws.vmlinuz);
+  cpSync(join(ctx.ws.builtKernel, 'lib/modules', k.release), join(ctx.ws.kernelDir, 'lib/modules', k.release), { recursive: true, verbatimSymlinks: true });
+  return {
+    version: k.release,
+    packages: [{ name: k.package, version: k.version }],
+    source: { kind: 'build', package: k.package, version: k.version, key: k.key, configSha256: k.configSha256, builtin: k.builtin, modular: k.modular, fragments: src.fragments },
+  };
 }
 
 /** A kernel image and its modules folder, named by the release (the config rules checked they match). */

@@ -70,6 +70,33 @@ export function mmdebstrapArgv(a: MmdebstrapArgs): string[] {
 }
 
 /**
+ * A throwaway root that compiles the kernel (kernel.build): the build script and the fragments are copied in,
+ * `configure` runs in the chroot, `verify` on the host side of the hook (it gets the build folder's path, so a
+ * configuration that lost an option stops the build before the compile), then `compile`, and the result is
+ * copied out. No root is kept (output /dev/null).
+ */
+export function mmdebstrapKernelArgv(
+  a: Pick<MmdebstrapArgs, 'mode' | 'suite' | 'mirror' | 'components' | 'packages' | 'aptCacheDir' | 'aptCacheOut' | 'snapshot'> & {
+    dir: string; // the build folder inside the root
+    copyIn: readonly string[]; // host files for the build folder (build.sh, the numbered fragments)
+    verify: readonly string[]; // host command; the build folder's host path is appended
+    out: string; // host folder that receives the build folder's out/
+  },
+): string[] {
+  const argv = common({ ...a, variant: 'apt', extraSources: [] });
+  const dir = shellQuote([a.dir]);
+  argv.push(`--customize-hook=mkdir -p "$1"${dir}`);
+  argv.push(`--customize-hook=copy-in ${shellQuote(a.copyIn)} ${dir}`);
+  argv.push(`--customize-hook=chroot "$1" sh ${dir}/build.sh config ${dir}`);
+  argv.push(`--customize-hook=${shellQuote(a.verify)} "$1"${dir}`);
+  argv.push(`--customize-hook=chroot "$1" sh ${dir}/build.sh compile ${dir}`);
+  argv.push(`--customize-hook=sync-out ${dir}/out ${shellQuote([a.out])}`);
+  if (a.aptCacheDir !== undefined) argv.push(`--customize-hook=sync-out /var/cache/apt/archives ${shellQuote([a.aptCacheOut ?? a.aptCacheDir])}`);
+  argv.push(...sources(a, '/dev/null'));
+  return argv;
+}
+
+/**
  * A container image's file system as one tar file (the image's only layer).
  * No /dev entries (the engine makes /dev), no apt cache left inside.
  */

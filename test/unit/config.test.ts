@@ -224,6 +224,11 @@ const BAD_KERNEL: { name: string; yaml: string; path: string; line: number; mess
   { name: 'modules_tree one level too high', yaml: 'kernel:\n  vmlinuz: vmlinuz\n  modules_tree: lib/modules\n', path: 'kernel.modules_tree', line: 3, message: /not a kernel modules folder .*give lib\/modules\/VERSION itself/ },
   { name: 'missing modules folder', yaml: 'kernel:\n  vmlinuz: vmlinuz\n  modules_tree: build/lib/modules/6.1.0-test\n', path: 'kernel.modules_tree', line: 3, message: /no such folder: \/.*\/build\/lib\/modules\/6\.1\.0-test/ },
   { name: 'module name with a space', yaml: 'kernel:\n  modules:\n    - wireguard\n    - "nf tables"\n', path: 'kernel.modules.1', line: 4, message: /not a valid kernel module name/ },
+  { name: 'build and package', yaml: 'kernel:\n  package: linux-image-amd64\n  build: linux-source-6.12\n', path: 'kernel.build', line: 3, message: /not both kernel\.package and kernel\.build/ },
+  { name: 'build of a package that is no kernel source', yaml: 'kernel:\n  build: linux-image-amd64\n', path: 'kernel.build', line: 2, message: /a Debian kernel source package such as linux-source-6\.12/ },
+  { name: 'fragments without build', yaml: 'kernel:\n  fragments: [my.config]\n', path: 'kernel.fragments', line: 2, message: /kernel\.fragments only applies to kernel\.build/ },
+  { name: 'missing fragment', yaml: 'kernel:\n  build: linux-source-6.12\n  fragments:\n    - nowhere.config\n', path: 'kernel.fragments.0', line: 4, message: /^no such file: \/.*\/nowhere\.config$/ },
+  { name: 'fragment with a comment after a value', yaml: 'kernel:\n  build: linux-source-6.12\n  fragments: [bad.config]\n', path: 'kernel.fragments.0', line: 3, message: /bad\.config:2: not a Kconfig line: 'CONFIG_WIREGUARD=y # vpn'/ },
   { name: 'unknown kernel key', yaml: 'kernel:\n  modules: []\n  module_tree: lib/modules/6.1.0-test\n', path: 'kernel.module_tree', line: 3, message: /unknown key 'module_tree' \(did you mean 'modules_tree'\?\)/ },
 ];
 
@@ -235,6 +240,7 @@ for (const bad of BAD_KERNEL) {
     const { kernelFixtures } = await import('./fixtures.js');
     const d = kernelFixtures();
     writeFileSync(join(d, 'fake.deb'), 'not a package\n');
+    writeFileSync(join(d, 'bad.config'), '# mine\nCONFIG_WIREGUARD=y # vpn\n');
     mkdirSync(join(d, 'lib/modules/6.9.9-other/kernel'), { recursive: true });
     const file = join(d, 'k.yaml');
     writeFileSync(file, bad.yaml);
