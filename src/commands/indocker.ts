@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
 import { aptCacheDir, planFor } from './build.js';
+import { kernelCacheDir } from '../stages/kernelBuild.js';
 import { rootless, diagnoseApt } from '../stages/rootfs.js';
 import { run, start, which } from '../exec/run.js';
 import { mmdebstrapImageArgv } from '../tools/mmdebstrap.js';
@@ -146,13 +147,13 @@ export async function ensureBuilder(o: { rebuild?: boolean; cache?: string; logD
 }
 
 /** What the container must see: the checkout, every file the config names, the output folder, the cache. */
-export function wantedBinds(o: { packageRoot: string; sources: readonly string[]; referenced: readonly { path: string; isDir: boolean }[]; outDir: string; cacheDir?: string }): Bind[] {
+export function wantedBinds(o: { packageRoot: string; sources: readonly string[]; referenced: readonly { path: string; isDir: boolean }[]; outDir: string; cacheDirs: readonly string[] }): Bind[] {
   return binds([
     { path: o.packageRoot, writable: false },
     ...o.sources.map((f) => ({ path: folderOf(f, false), writable: false })),
     ...o.referenced.map((r) => ({ path: folderOf(r.path, r.isDir), writable: false })),
     { path: o.outDir, writable: true },
-    ...(o.cacheDir !== undefined ? [{ path: o.cacheDir, writable: true }] : []),
+    ...o.cacheDirs.map((path) => ({ path, writable: true })),
   ]);
 }
 
@@ -174,6 +175,9 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
   const cacheBase = join(aptCacheDir(), '..', '..');
   const cache = opts.noCache ? undefined : aptCacheDir();
   if (cache) mkdirSync(cache, { recursive: true });
+  // kernel.build: compiled kernels are kept between builds, in or out of a container.
+  const kernels = cache && plan.kernel.source.kind === 'build' ? kernelCacheDir(cache) : undefined;
+  if (kernels) mkdirSync(kernels, { recursive: true });
   const image = await ensureBuilder({ rebuild: opts.rebuildBuilder, cache, logDir: join(cacheBase, 'debian2docker') });
 
   const c = loaded.config;
@@ -181,10 +185,11 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
     ...c.files.flatMap((f) => (f.source !== undefined ? [{ path: f.source, isDir: statSync(f.source).isDirectory() }] : [])),
     ...Object.values(c.hooks).flatMap((l) => l.flatMap((h) => (typeof h === 'string' ? [] : [{ path: h.file, isDir: false }]))),
     ...c.images.flatMap((im) => ('tarball' in im ? [{ path: im.tarball, isDir: false }] : [])),
+    ...(c.kernel.fragments ?? []).map((f) => ({ path: f, isDir: false })),
   ];
   mkdirSync(outDir, { recursive: true });
-  const mounts = wantedBinds({ packageRoot: PACKAGE_ROOT, sources: loaded.sources.filter((s) => !s.startsWith(PACKAGE_ROOT + '/')), referenced, outDir, cacheDir: cache });
-  const giveBack = [...publishedPaths(plan), join(outDir, '.d2d-work'), ...(cache ? [cache] : [])];
+  const mounts = wantedBinds({ packageRoot: PACKAGE_ROOT, sources: loaded.sources.filter((s) => !s.startsWith(PACKAGE_ROOT + '/')), referenced, outDir, cacheDirs: [cache, kernels].filter((d) => d !== undefined) });
+  const giveBack = [...publishedPaths(plan), join(outDir, '.d2d-work'), ...(cache ? [cache] : []), ...(kernels ? [kernels] : [])];
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const name = `d2d-build-${process.pid}-${randomBytes(3).toString('hex')}`;

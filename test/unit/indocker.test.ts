@@ -73,7 +73,7 @@ test('binds: folders that would hide the builder, and paths --mount cannot carry
   assert.throws(() => binds([{ path: '/home/u/a,b', writable: true }]), /comma, quote or newline/);
 });
 
-test('wantedBinds: checkout read-only, config folders and referenced files, output and cache writable', () => {
+test('wantedBinds: checkout read-only, config folders and referenced files, output and caches (packages, compiled kernels) writable', () => {
   const b = wantedBinds({
     packageRoot: '/opt/d2d',
     sources: ['/home/u/cfg/base.yaml', '/home/u/cfg/my.yaml'],
@@ -82,10 +82,11 @@ test('wantedBinds: checkout read-only, config folders and referenced files, outp
       { path: '/home/u/tree', isDir: true },
     ],
     outDir: '/home/u/out',
-    cacheDir: '/home/u/.cache/debian2docker/apt',
+    cacheDirs: ['/home/u/.cache/debian2docker/apt', '/home/u/.cache/debian2docker/kernels'],
   });
   assert.deepEqual(b, [
     { path: '/home/u/.cache/debian2docker/apt', writable: true },
+    { path: '/home/u/.cache/debian2docker/kernels', writable: true },
     { path: '/home/u/cfg', writable: false },
     { path: '/home/u/out', writable: true },
     { path: '/home/u/shared', writable: false },
