@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { makePlan, type BuildPlan } from '../plan/plan.js';
 import { runStage, workspace, type Context } from '../context.js';
 import { checkSnapshotSupport, preflight } from '../stages/preflight.js';
+import { versionsMemoDir } from '../stages/aptcache.js';
 import { extraSourceFiles, rootless } from '../stages/rootfs.js';
 import { filesInLayer, layerNeeds } from '../stages/layer.js';
 import { cacheKey, codeHash, isConfigError, packageVersions, StageCache, type CacheEntry } from '../pipeline/stagecache.js';
@@ -57,7 +58,7 @@ function epochFromEnv(): boolean {
 async function lookupRootStage(ctx: Context, stages: StageCache, sources: string[]): Promise<{ key?: string; entry?: CacheEntry; versions?: string[] }> {
   try {
     const { key, versions } = await runStage(ctx, 'cache-key', async (l) => {
-      const versions = await packageVersions(ctx.plan, rootless() ? 'unshare' : 'root', sources, l);
+      const versions = await packageVersions(ctx.plan, rootless() ? 'unshare' : 'root', sources, l, versionsMemoDir(aptCacheDir()));
       const { key, doc } = cacheKey(ctx.plan, versions, { epochFromEnv: epochFromEnv(), rootless: rootless(), code: codeHash() });
       // What the key is made of, to compare when a build did not find the entry it expected.
       appendFileSync(l, `stage cache key ${key} from:\n${doc}\n`);

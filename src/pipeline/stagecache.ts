@@ -85,7 +85,7 @@ export function cacheKey(plan: BuildPlan, packages: string[], o: { epochFromEnv:
 }
 
 /** The versions the archive gives now for the image's packages (and a kernel from another suite). */
-export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare', sources: string[], logFile: string): Promise<string[]> {
+export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare', sources: string[], logFile: string, memo?: string): Promise<string[]> {
   const d = plan.debian;
   const k = plan.kernel.source;
   const sets = [{ suite: d.suite, variant: d.variant, packages: [...plan.packages, ...(k.kind === 'package' && !k.extraSuite ? [k.package] : [])] }];
@@ -94,7 +94,7 @@ export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare',
   if (k.kind === 'package' && k.extraSuite) sets.push({ suite: k.extraSuite, variant: 'custom', packages: [k.package] });
   const out: string[] = [];
   for (const s of sets) {
-    const found = await simulatedInstall({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot }, logFile).catch((e: unknown) => {
+    const found = await simulatedInstall({ mode, suite: s.suite, mirror: d.mirror, components: d.components, variant: s.variant, packages: s.packages, extraSources: sources, snapshot: d.snapshot }, logFile, memo).catch((e: unknown) => {
       // A kernel suite the mirror lacks, or signs with a key the image does not trust, is a config error: said
       // now, in the kernel step's words, not after a root file system built for nothing (about 45 s). So is a
       // package the archive does not have: said now, not after mmdebstrap has fetched the indexes again. (Not

@@ -10,7 +10,8 @@
 // simulated install names them): the cache holds every package any build
 // used, and each copy of it is paid twice over, in the snapshot and again in
 // the chroot that sync-in fills.
-import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { linkOrCopy } from '../fsutil.js';
 import { run } from '../exec/run.js';
@@ -82,13 +83,62 @@ export type SimulateArgs = Pick<MmdebstrapArgs, 'mode' | 'suite' | 'mirror' | 'c
  * a few seconds. apt's lines reach mmdebstrap's stdout or stderr depending on its version, so they are read
  * from the log, which has both.
  */
-export async function simulatedInstall(a: SimulateArgs, logFile: string): Promise<string[]> {
+export async function simulatedInstall(a: SimulateArgs, logFile: string, memo?: string): Promise<string[]> {
+  const key = memo !== undefined ? simulateKey(a) : '';
+  const file = memo !== undefined ? join(memo, `${key}.json`) : '';
+  if (memo !== undefined) {
+    const kept = readMemo(file, Date.now());
+    if (kept) {
+      appendFileSync(logFile, `package versions of ${a.suite} from a lookup ${Math.round((Date.now() - kept.at) / 1000)} s ago (${file}; kept ${VERSIONS_TTL_MS / 60000} minutes)\n`);
+      return kept.versions;
+    }
+  }
   const before = existsSync(logFile) ? statSync(logFile).size : 0;
   await run(mmdebstrapSimulateArgv(a), { log: logFile });
   const found = simulatedPackages(readFileSync(logFile).subarray(before).toString('utf8'));
   if (found.length === 0) throw new Error(`no package versions in the simulated install of ${a.suite}`);
+  if (memo !== undefined) {
+    mkdirSync(memo, { recursive: true });
+    const tmp = `${file}.${process.pid}.partial`;
+    writeFileSync(tmp, JSON.stringify({ at: Date.now(), versions: found }));
+    renameSync(tmp, file);
+  }
   return found;
 }
+
+/**
+ * How long a simulated install's answer is reused by builds that ask the same question. The archive changes
+ * a few times a day; a build that follows another within minutes (a rebuild after editing a file, a suite of
+ * builds) skips the lookup, a few seconds of apt. `--no-cache` never reads it.
+ */
+export const VERSIONS_TTL_MS = 10 * 60000;
+
+/** Where simulated installs' answers are kept, next to the package cache. */
+export const versionsMemoDir = (aptCacheDir: string): string => join(aptCacheDir, '..', 'versions');
+
+export function readMemo(file: string, now: number): { at: number; versions: string[] } | undefined {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { at: number; versions: string[] };
+    return now - m.at >= 0 && now - m.at < VERSIONS_TTL_MS && Array.isArray(m.versions) && m.versions.length > 0 ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What decides a simulated install's answer: its arguments, the extra repositories' files, and, when no
+ * mirror is given (mmdebstrap then takes the host's sources), the host's APT sources.
+ */
+export function simulateKey(a: SimulateArgs): string {
+  const h = createHash('sha256').update(JSON.stringify({ ...a, packages: [...a.packages].sort() }));
+  for (const f of a.extraSources ?? []) h.update(readFileSync(f));
+  if (a.mirror === '') {
+    for (const f of ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d')]) if (existsSync(f)) h.update(f).update(readFileSync(f));
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
+const listDir = (d: string): string[] => (existsSync(d) ? readdirSync(d).sort().map((f) => join(d, f)) : []);
 
 /** Move the packages a run downloaded into the cache (each under a temporary name, then renamed). */
 export function mergeAptCache(dirs: AptCacheDirs, cache: string): number {

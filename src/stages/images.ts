@@ -13,7 +13,7 @@ import { imagesIndex, imageUsers, type BuiltImage, type ImagePlan } from '../pla
 import { sha256File } from '../fsutil.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
-import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, type AptCacheDirs } from './aptcache.js';
+import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, versionsMemoDir, type AptCacheDirs } from './aptcache.js';
 import type { Context } from '../context.js';
 import { decompressToArgv, imageZstdArgv } from '../tools/compress.js';
 import { moveArgv, tarListArgv, tarReadArgv } from '../tools/files.js';
@@ -113,7 +113,7 @@ async function fromDebian(ctx: Context, im: ImagePlan & { source: { kind: 'debia
   let cache: AptCacheDirs | undefined;
   if (apt.cacheDir !== undefined) {
     // Which cached packages to hand over; if the simulation fails, the whole cache (the real run reports the error).
-    const wanted = await simulatedInstall(args, logFile).catch(() => undefined);
+    const wanted = await simulatedInstall(args, logFile, versionsMemoDir(apt.cacheDir)).catch(() => undefined);
     cache = snapshotAptCache(apt.cacheDir, ctx.ws.aptCache, im.file, wanted);
   }
   try {

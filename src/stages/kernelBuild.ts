@@ -19,7 +19,7 @@ import type { Context } from '../context.js';
 import { log } from '../log.js';
 import { CommandError, StageError } from '../errors.js';
 import { ERROR_MARKER, type InsideError } from '../insideProtocol.js';
-import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache } from './aptcache.js';
+import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, versionsMemoDir } from './aptcache.js';
 import { rootless, type AptSetup } from './rootfs.js';
 import type { FragmentIndex } from '../kernel-verify.js';
 import { modularSymbols, parseDotConfig } from '../formats/kconfig.js';
@@ -85,7 +85,8 @@ export async function provideBuiltKernel(ctx: Context, logFile: string, apt: Apt
   const d = ctx.plan.debian;
   const mode = rootless() ? 'unshare' : 'root';
   const packages = [src.package, ...KERNEL_BUILD_PACKAGES];
-  const versions = await simulatedInstall({ mode, suite: d.suite, mirror: d.mirror, components: d.components, variant: 'apt', packages, snapshot: d.snapshot }, logFile);
+  const memo = apt.cacheDir !== undefined ? versionsMemoDir(apt.cacheDir) : undefined;
+  const versions = await simulatedInstall({ mode, suite: d.suite, mirror: d.mirror, components: d.components, variant: 'apt', packages, snapshot: d.snapshot }, logFile, memo);
   const { key, doc } = kernelKey(src, versions);
   writeFileSync(`${logFile}.key`, doc);
   const cacheRoot = apt.cacheDir !== undefined ? kernelCacheDir(apt.cacheDir) : join(ctx.ws.dir, 'kernel-cache');

@@ -71,3 +71,36 @@ test('a failed build keeps its logs, plan and error reports, and drops the rest 
   assert.deepEqual(readdirSync(d).sort(), ['inside-error.json', 'logs', 'plan.json']);
   assert.equal(readFileSync(join(d, 'logs', 'rootfs.log'), 'utf8'), 'E: it broke');
 });
+
+test('simulated installs: the same question within VERSIONS_TTL_MS is answered from the memo, without apt; its key follows the question', async () => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { simulatedInstall, simulateKey, readMemo, VERSIONS_TTL_MS } = await import('../../src/stages/aptcache.js');
+  const d = mkdtempSync(join(tmpdir(), 'd2d-memo-'));
+  const src = join(d, 'x.sources');
+  writeFileSync(src, 'Types: deb\n');
+  const a = { mode: 'root' as const, suite: 'trixie', mirror: 'http://mirror.invalid/debian', components: ['main'], variant: 'apt', packages: ['b', 'a'], extraSources: [src] };
+  const k = simulateKey(a);
+  assert.equal(simulateKey({ ...a, packages: ['a', 'b'] }), k, 'the order of packages does not matter');
+  assert.notEqual(simulateKey({ ...a, packages: ['a', 'b', 'c'] }), k);
+  assert.notEqual(simulateKey({ ...a, suite: 'forky' }), k);
+  writeFileSync(src, 'Types: deb deb-src\n');
+  assert.notEqual(simulateKey(a), k, 'an extra repository file that changed is another question');
+  const memo = join(d, 'versions');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(memo);
+  const now = Date.now();
+  writeFileSync(join(memo, `${simulateKey(a)}.json`), JSON.stringify({ at: now - 1000, versions: ['a=1', 'b=2'] }));
+  const log = join(d, 'log');
+  // A mirror that does not exist: an answer can only come from the memo.
+  assert.deepEqual(await simulatedInstall(a, log, memo), ['a=1', 'b=2']);
+  assert.match(readFileSync(log, 'utf8'), /package versions of trixie from a lookup 1 s ago/);
+  const f = join(memo, 'old.json');
+  writeFileSync(f, JSON.stringify({ at: now - VERSIONS_TTL_MS - 1, versions: ['a=1'] }));
+  assert.equal(readMemo(f, now), undefined, 'too old');
+  writeFileSync(f, JSON.stringify({ at: now + 60000, versions: ['a=1'] }));
+  assert.equal(readMemo(f, now), undefined, 'from the future (a clock set back)');
+  writeFileSync(f, '{"at": 1');
+  assert.equal(readMemo(f, now), undefined, 'half-written');
+});
