@@ -85,14 +85,17 @@ ok "container wrote to a volume"
 # published port answers through the routing mesh (the ingress overlay and IPVS).
 if grep -q 'Could not load necessary modules for IPSEC' /var/log/docker.log; then fail "dockerd: $(grep -m 1 IPSEC /var/log/docker.log)"; fi
 have_module xfrm_user || fail "xfrm_user not loaded"
-out=$(docker swarm init --advertise-addr eth0 2>&1) || fail "docker swarm init: $out"
+# The address, not the interface: eth0 also has IPv6 addresses (SLAAC and link-local), and
+# dockerd refuses an interface with more than one.
+addr=$(ip -4 -o addr show eth0 | awk '{ split($4, a, "/"); print a[1]; exit }')
+out=$(docker swarm init --advertise-addr "$addr" 2>&1) || fail "docker swarm init: $out"
 out=$(docker network create -d overlay --attachable --opt encrypted d2d-ov 2>&1) || fail "overlay network: $out"
 out=$(docker run --rm --network d2d-ov d2d-test/busybox:1 ip -o link show eth0 2>&1) || fail "container on the overlay: $out"
 # --no-resolve-image: the image is local, no registry is asked; without --detach the CLI returns when the task runs.
 out=$(docker service create --quiet --no-resolve-image --name d2d-web --publish 8080:8080 d2d-test/busybox:1 httpd -f -p 8080 -h /etc 2>&1) || fail "service with a published port: $out"
 id=$(docker ps -q --filter label=com.docker.swarm.service.name=d2d-web)
 [ -n "$id" ] || fail "the service's task is not running: $(docker service ps --no-trunc d2d-web 2>&1)"
-got=$(wget -q -T 30 -O - http://127.0.0.1:8080/hostname 2>&1)
+got=$(busybox wget -q -T 30 -O - http://127.0.0.1:8080/hostname 2>&1)
 [ "$got" = "$id" ] || fail "the routing mesh answered '$got', expected the task's hostname $id"
 for m in vxlan ip_vs; do
 	have_module "$m" || fail "$m not loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
