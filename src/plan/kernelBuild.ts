@@ -15,5 +15,11 @@ export const KERNEL_BUILD_PACKAGES = ['build-essential', 'bc', 'bison', 'flex', 
  */
 export const KERNEL_BUILD_FORMAT = 1;
 
+/**
+ * The ceiling the kernel-build test enforces on the tailored bzImage: measured 6,444,032 bytes (6.12.118,
+ * xz, the fragments of target/kernel) plus a little headroom. Issue 17's goal is 5 MiB: not reached yet.
+ */
+export const TAILORED_KERNEL_BUDGET_BYTES = 6_600_000;
+
 /** Where the build runs inside its root, and what it leaves there (build.sh's DIR). */
 export const KERNEL_BUILD_DIR = '/tmp/d2d-kernel';

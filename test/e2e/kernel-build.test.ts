@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { testImageReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { cli, e2eDir, onlyLogsLeft, SKIP } from './helpers.js';
+import { TAILORED_KERNEL_BUDGET_BYTES } from '../../src/plan/kernelBuild.js';
 
 const FAST = 'initramfs:\n  compression: zstd\n  level: 3\n';
 const CHECK_CONFIG = '/usr/share/docker.io/contrib/check-config.sh';
@@ -19,7 +20,12 @@ interface BuildManifest {
   stages: Record<string, number>;
 }
 
-describe('kernel compiled from Debian\'s source (kernel.build)', { skip: SKIP }, () => {
+// Not in the default run yet: the compile takes minutes of both cores, more than the suite's 30-minute
+// target has room for until the tailored kernel is the default (issue 17) and every boot gets faster with it.
+// D2D_E2E_KERNEL_BUILD=1 runs it (npm run test:kernel-build).
+const RUN = process.env.D2D_E2E_KERNEL_BUILD === '1' ? SKIP : 'set D2D_E2E_KERNEL_BUILD=1 (compiles a kernel: minutes)';
+
+describe('kernel compiled from Debian\'s source (kernel.build)', { skip: RUN }, () => {
   const out = e2eDir('kernel-build');
 
   test('a fragment option with unmet dependencies fails before the compile, naming file:line; exit 3', { timeout: 20 * 60000 }, async () => {
@@ -40,7 +46,8 @@ describe('kernel compiled from Debian\'s source (kernel.build)', { skip: SKIP },
     writeFileSync(join(out, 'k.yaml'), `name: d2d-kb\n${FAST}kernel:\n  build: linux-source-6.12\n`);
     const r = await cli(['build', join(out, 'k.yaml'), '-o', join(out, 'img')]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /kernel-build: compile: 100% \(\d+ files\) in \d+ s/);
+    // Compiled, or taken from the kernel cache when this machine compiled the same kernel before.
+    assert.match(r.stderr, /kernel-build: compile: 100% \(\d+ files\) in \d+ s|kernel-build: \S+-d2d from the kernel cache/);
     const m = JSON.parse(readFileSync(join(out, 'img', 'd2d-kb.manifest.json'), 'utf8')) as BuildManifest;
     const src = m.kernel.source;
     assert.equal(src.kind, 'build');
@@ -51,7 +58,7 @@ describe('kernel compiled from Debian\'s source (kernel.build)', { skip: SKIP },
     assert.deepEqual(src.modular, []);
     assert.deepEqual(m.kernel.modules, [], 'no module files in the image');
     const kernelBytes = statSync(join(out, 'img', 'd2d-kb.kernel')).size;
-    assert.ok(kernelBytes <= 5 * 2 ** 20, `bzImage ${kernelBytes} bytes, over 5 MiB`);
+    assert.ok(kernelBytes <= TAILORED_KERNEL_BUDGET_BYTES, `bzImage ${kernelBytes} bytes, over its budget of ${TAILORED_KERNEL_BUDGET_BYTES}`);
 
     // Another hostname: the root stage is built again, the kernel comes from the kernel cache in seconds.
     writeFileSync(join(out, 'k2.yaml'), `name: d2d-kb\n${FAST}hostname: kb2\nkernel:\n  build: linux-source-6.12\n`);

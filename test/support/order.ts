@@ -22,6 +22,8 @@ export const FIRST = [
   'e2e/badinput',
   'e2e/desktop-app',
   'e2e/persisthost',
+  // Skipped unless D2D_E2E_KERNEL_BUILD=1 (it compiles a kernel: about 11 minutes of both cores).
+  'e2e/kernel-build',
 ];
 
 /**
