@@ -84,8 +84,7 @@ export type SimulateArgs = Pick<MmdebstrapArgs, 'mode' | 'suite' | 'mirror' | 'c
  * from the log, which has both.
  */
 export async function simulatedInstall(a: SimulateArgs, logFile: string, memo?: string): Promise<string[]> {
-  const key = memo !== undefined ? simulateKey(a) : '';
-  const file = memo !== undefined ? join(memo, `${key}.json`) : '';
+  const file = memo !== undefined ? join(memo, `${simulateKey(a)}.json`) : '';
   if (memo !== undefined) {
     const kept = readMemo(file, Date.now());
     if (kept) {

@@ -118,8 +118,7 @@ function takeVmlinuz(ctx: Context, src: KernelSource, logFile: string): string {
 /** The compiled kernel the kernel-build step left in the work folder (its kernel.json says what it is). */
 function fromBuild(ctx: Context, src: Extract<KernelSource, { kind: 'build' }>): KernelInfo {
   const k = JSON.parse(readFileSync(join(ctx.ws.builtKernel, 'kernel.json'), 'utf8')) as BuiltKernel;
-  copyFileSync(join(ctx.ws.builtKernel, 'vmlinuz'), ctx.ws.vmlinuz);
-  cpSync(join(ctx.ws.builtKernel, 'lib/modules', k.release), join(ctx.ws.kernelDir, 'lib/modules', k.release), { recursive: true, verbatimSymlinks: true });
+  takeKernel(ctx, join(ctx.ws.builtKernel, 'vmlinuz'), join(ctx.ws.builtKernel, 'lib/modules', k.release));
   return {
     version: k.release,
     packages: [{ name: k.package, version: k.version }],
@@ -127,16 +126,24 @@ function fromBuild(ctx: Context, src: Extract<KernelSource, { kind: 'build' }>):
   };
 }
 
-/** A kernel image and its modules folder, named by the release (the config rules checked they match). */
-async function fromFiles(ctx: Context, src: Extract<KernelSource, { kind: 'files' }>): Promise<KernelInfo> {
-  const version = basename(src.modulesTree);
-  copyFileSync(src.vmlinuz, ctx.ws.vmlinuz);
-  // A copy: depmod writes its index files into the folder, and the user's tree stays untouched.
-  // `build` and `source` point into a kernel source tree and are not needed.
-  cpSync(src.modulesTree, join(ctx.ws.kernelDir, 'lib/modules', version), {
+/**
+ * A kernel image and its lib/modules/RELEASE folder into the workspace; returns the release (the folder's
+ * name). A copy: depmod writes its index files into the folder, and the given tree stays untouched.
+ * `build` and `source` point into a kernel source tree and are not needed.
+ */
+function takeKernel(ctx: Context, vmlinuz: string, modulesTree: string): string {
+  const version = basename(modulesTree);
+  copyFileSync(vmlinuz, ctx.ws.vmlinuz);
+  cpSync(modulesTree, join(ctx.ws.kernelDir, 'lib/modules', version), {
     recursive: true,
     verbatimSymlinks: true,
-    filter: (from) => !(dirname(from) === src.modulesTree && ['build', 'source'].includes(basename(from))),
+    filter: (from) => !(dirname(from) === modulesTree && ['build', 'source'].includes(basename(from))),
   });
+  return version;
+}
+
+/** A kernel image and its modules folder, named by the release (the config rules checked they match). */
+async function fromFiles(ctx: Context, src: Extract<KernelSource, { kind: 'files' }>): Promise<KernelInfo> {
+  const version = takeKernel(ctx, src.vmlinuz, src.modulesTree);
   return { version, packages: [], source: { kind: 'files', vmlinuz: { file: src.vmlinuz, sha256: await sha256File(src.vmlinuz) }, modulesTree: src.modulesTree } };
 }

@@ -82,11 +82,8 @@ export function kernelKey(src: BuildSource, versions: readonly string[]): { key:
 export async function provideBuiltKernel(ctx: Context, logFile: string, apt: AptSetup): Promise<BuiltKernel> {
   const src = ctx.plan.kernel.source;
   if (src.kind !== 'build') throw new Error('provideBuiltKernel: not a kernel.build source');
-  const d = ctx.plan.debian;
-  const mode = rootless() ? 'unshare' : 'root';
-  const packages = [src.package, ...KERNEL_BUILD_PACKAGES];
   const memo = apt.cacheDir !== undefined ? versionsMemoDir(apt.cacheDir) : undefined;
-  const versions = await simulatedInstall({ mode, suite: d.suite, mirror: d.mirror, components: d.components, variant: 'apt', packages, snapshot: d.snapshot }, logFile, memo);
+  const versions = await simulatedInstall({ ...buildRoot(ctx, src), variant: 'apt' }, logFile, memo);
   const { key, doc } = kernelKey(src, versions);
   writeFileSync(`${logFile}.key`, doc);
   const cacheRoot = apt.cacheDir !== undefined ? kernelCacheDir(apt.cacheDir) : join(ctx.ws.dir, 'kernel-cache');
@@ -103,6 +100,12 @@ export async function provideBuiltKernel(ctx: Context, logFile: string, apt: Apt
   rmSync(ctx.ws.builtKernel, { recursive: true, force: true });
   cpSync(entry, ctx.ws.builtKernel, { recursive: true, verbatimSymlinks: true });
   return built;
+}
+
+/** The build root's mmdebstrap arguments: the image's suite, mirror and snapshot, the source and the toolchain. */
+function buildRoot(ctx: Context, src: BuildSource): { mode: 'root' | 'unshare'; suite: string; mirror: string; components: string[]; snapshot: string | undefined; packages: string[] } {
+  const d = ctx.plan.debian;
+  return { mode: rootless() ? 'unshare' : 'root', suite: d.suite, mirror: d.mirror, components: [...d.components], snapshot: d.snapshot, packages: [src.package, ...KERNEL_BUILD_PACKAGES] };
 }
 
 function readEntry(entry: string): BuiltKernel | undefined {
@@ -132,14 +135,8 @@ async function compile(ctx: Context, src: BuildSource, versions: readonly string
   const partial = join(cacheRoot, `.${key}.${process.pid}.partial`);
   rmSync(partial, { recursive: true, force: true });
   const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.aptCache, 'kernel-build', versions) : undefined;
-  const d = ctx.plan.debian;
   const argv = mmdebstrapKernelArgv({
-    mode: rootless() ? 'unshare' : 'root',
-    suite: d.suite,
-    mirror: d.mirror,
-    components: d.components,
-    snapshot: d.snapshot,
-    packages: [src.package, ...KERNEL_BUILD_PACKAGES],
+    ...buildRoot(ctx, src),
     aptCacheDir: cache?.in,
     aptCacheOut: cache?.out,
     dir: KERNEL_BUILD_DIR,
@@ -153,11 +150,10 @@ async function compile(ctx: Context, src: BuildSource, versions: readonly string
     await run(argv, {
       log: logFile,
       onLine: (line) => {
-        if (/^I: running --customize-hook/.test(line) || /^ {2}(CC|AS|LD|AR)\b/.test(line)) {
-          if (/^ {2}CC\b/.test(line)) files++;
-          const pct = Math.min(99, Math.round((files / COMPILE_FILES_ESTIMATE) * 100));
-          if (files > 0) log.progress(`kernel-build: compile: ${pct}% of ~${COMPILE_FILES_ESTIMATE} files (${Math.round((Date.now() - t0) / 1000)} s)`);
-        }
+        if (!/^ {2}CC\b/.test(line)) return;
+        files++;
+        const pct = Math.min(99, Math.round((files / COMPILE_FILES_ESTIMATE) * 100));
+        log.progress(`kernel-build: compile: ${pct}% of ~${COMPILE_FILES_ESTIMATE} files (${Math.round((Date.now() - t0) / 1000)} s)`);
       },
     });
     if (cache && apt.cacheDir) mergeAptCache(cache, apt.cacheDir);
