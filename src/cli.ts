@@ -64,7 +64,8 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     .description('build NAME.iso, NAME.kernel, NAME.initrd and NAME.manifest.json (the embedded default when no config is given)')
     .argument('[config]', 'YAML configuration file')
     .option('-o, --output <dir>', 'output folder', 'out')
-    .option('--no-cache', 'build everything anew: no cached root file system, no downloaded packages from earlier builds')
+    .option('--no-cache', 'build everything anew: no cached root file system, no downloaded packages from earlier builds (a compiled kernel is still taken from the kernel cache: --rebuild-kernel)')
+    .option('--rebuild-kernel', 'kernel.build: compile the kernel anew even if the kernel cache has it')
     .option('--keep-work', 'keep the work folder (root filesystem archive, logs) after a successful build')
     .option('--in-docker', 'run the build inside a Docker container (the host needs only docker; see docs/in-docker.md)')
     .option('--rebuild-builder', 'with --in-docker: make the builder image afresh even if one with the same inputs exists')
@@ -72,14 +73,14 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     .option('--app-text', 'with --app: a text app, on its VT with a terminal instead of a display server')
     .option('--app-network', 'with --app: give the app the network (default: none)')
     .option('--json', 'when done, print one JSON document on stdout: the artifacts with their paths, sizes and sha256 (progress stays on stderr)')
-    .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; app?: string; appText?: boolean; appNetwork?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; rebuildKernel?: boolean; app?: string; appText?: boolean; appNetwork?: boolean; json?: boolean }, cmd: Command) => {
       if (o.rebuildBuilder && !o.inDocker) cmd.error('error: --rebuild-builder only applies with --in-docker', { exitCode: 2 });
       if ((o.appText || o.appNetwork) && !o.app) cmd.error('error: --app-text and --app-network only apply with --app', { exitCode: 2 });
       if (o.app && o.inDocker) cmd.error('error: --app does not work with --in-docker yet: build natively, or put the session in the config (docs/desktop.md)', { exitCode: 2 });
       if (o.app) config = writeAppConfig(config, { image: o.app, text: o.appText, network: o.appNetwork });
       let manifestPath: string;
       if (o.inDocker) {
-        const code = await api.buildInDocker({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildBuilder: o.rebuildBuilder, verbose: Boolean(program.opts().verbose) });
+        const code = await api.buildInDocker({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildBuilder: o.rebuildBuilder, rebuildKernel: o.rebuildKernel, verbose: Boolean(program.opts().verbose) });
         if (!o.json || code !== 0) {
           // The build in the container said why on stderr; with --json, main.ts adds the error document.
           if (o.json) throw new D2DError('E_IN_DOCKER', `the build in the container failed with exit status ${code} (its messages are above)`, { exitCode: code });
@@ -89,7 +90,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
         // The container wrote the artifacts at the same paths as here: the host's plan names the manifest.
         manifestPath = planFor({ config, outDir: o.output }).plan.artifacts.manifest;
       } else {
-        manifestPath = (await api.build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork })).manifestPath;
+        manifestPath = (await api.build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildKernel: o.rebuildKernel })).manifestPath;
       }
       if (o.json) json(buildResult(JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest, manifestPath));
     });
@@ -129,10 +130,10 @@ export function makeProgram(api: CliApi = REAL_API): Command {
       setExit(r.ok ? 0 : 4);
     });
 
-  const cache = program.command('cache').description('what the package cache and the stage cache hold; clean them');
+  const cache = program.command('cache').description('what the package, stage and kernel caches hold; clean them');
   cache
     .command('info', { isDefault: true })
-    .description('where the caches are, their sizes, and the root stages kept')
+    .description('where the caches are, their sizes, and the root stages and compiled kernels kept')
     .option('--json', 'the same as JSON')
     .action((o: { json?: boolean }) => {
       const r = cacheReport();
@@ -140,16 +141,17 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     });
   cache
     .command('clean')
-    .description('remove cached packages and root stages (both unless one is named); the next build downloads and builds again')
-    .option('--packages', 'only the package cache')
-    .option('--stages', 'only the stage cache')
+    .description('remove cached packages, root stages and compiled kernels (all three unless some are named); the next build downloads, builds and compiles again')
+    .option('--packages', 'the package cache')
+    .option('--stages', 'the stage cache')
+    .option('--kernels', 'the kernel cache (the next build compiles its kernel: minutes)')
     .option('--older-than <days>', 'only what no build has used for this many days', (v: string) => {
       if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError('a number of days, e.g. 30');
       return Number(v);
     })
-    .action((o: { packages?: boolean; stages?: boolean; olderThan?: number }) => {
-      const both = !o.packages && !o.stages;
-      const opts = { packages: both || Boolean(o.packages), stages: both || Boolean(o.stages), olderThanDays: o.olderThan };
+    .action((o: { packages?: boolean; stages?: boolean; kernels?: boolean; olderThan?: number }) => {
+      const all = !o.packages && !o.stages && !o.kernels;
+      const opts = { packages: all || Boolean(o.packages), stages: all || Boolean(o.stages), kernels: all || Boolean(o.kernels), olderThanDays: o.olderThan };
       api.out(formatCleanResult(cleanCaches(opts), opts) + '\n');
     });
 

@@ -1,7 +1,6 @@
 // `debian2docker build`: load the config, make the plan, run the steps
 // (src/pipeline/steps.ts), publish the outputs (src/pipeline/publish.ts).
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { makePlan, type BuildPlan } from '../plan/plan.js';
@@ -22,6 +21,8 @@ export interface BuildOptions {
   outDir: string;
   noCache?: boolean;
   keepWork?: boolean;
+  /** kernel.build: compile the kernel anew even if the kernel cache has it. */
+  rebuildKernel?: boolean;
 }
 
 export function sourceDateEpoch(): number {
@@ -35,16 +36,8 @@ export function planFor(opts: BuildOptions): { plan: BuildPlan; config: ReturnTy
   return { plan: makePlan(loaded.config, { outDir: opts.outDir, configHash: loaded.hash, sourceDateEpoch: sourceDateEpoch() }), config: loaded.config };
 }
 
-/** Where downloaded packages are kept between builds (build --in-docker hands the same folder to its container). */
-export function aptCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(base, 'debian2docker', 'apt');
-}
-
-/** Where the stage cache keeps root stages (next to the package cache). */
-export function stageCacheDir(): string {
-  return join(aptCacheDir(), '..', 'stages');
-}
+import { aptCacheDir, stageCacheDir } from '../paths.js';
+export { aptCacheDir, stageCacheDir };
 
 function epochFromEnv(): boolean {
   return /^\d+$/.test(process.env.SOURCE_DATE_EPOCH ?? '');
@@ -121,7 +114,7 @@ async function prepare(draftCtx: Context, opts: BuildOptions): Promise<BuildRun>
     cacheDir = aptCacheDir();
     mkdirSync(cacheDir, { recursive: true });
   }
-  return { ctx, apt: { cacheDir, sources, rootVersions: found.versions }, stages, key: found.key, entry: found.entry, fromCache: false, images: [] };
+  return { ctx, apt: { cacheDir, sources, rootVersions: found.versions }, stages, key: found.key, entry: found.entry, fromCache: false, images: [], rebuildKernel: opts.rebuildKernel === true };
 }
 
 /** The object and everything in it made read-only: a step that writes to the plan fails at once. */

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
 import { aptCacheDir, planFor } from './build.js';
-import { kernelCacheDir } from '../stages/kernelBuild.js';
+import { kernelCacheDir } from '../paths.js';
 import { rootless, diagnoseApt } from '../stages/rootfs.js';
 import { run, start, which } from '../exec/run.js';
 import { mmdebstrapImageArgv } from '../tools/mmdebstrap.js';
@@ -47,6 +47,7 @@ export interface InDockerOptions {
   noCache?: boolean;
   keepWork?: boolean;
   rebuildBuilder?: boolean;
+  rebuildKernel?: boolean;
   verbose?: boolean;
 }
 
@@ -158,8 +159,8 @@ export function wantedBinds(o: { packageRoot: string; sources: readonly string[]
 }
 
 /** The arguments of the inner `debian2docker build` (absolute paths: the container sees them at the same place). */
-export function innerArgs(o: { config?: string; outDir: string; noCache?: boolean; keepWork?: boolean; verbose?: boolean }): string[] {
-  return [...(o.verbose ? ['--verbose'] : []), 'build', ...(o.config !== undefined ? [o.config] : []), '-o', o.outDir, ...(o.noCache ? ['--no-cache'] : []), ...(o.keepWork ? ['--keep-work'] : [])];
+export function innerArgs(o: { config?: string; outDir: string; noCache?: boolean; keepWork?: boolean; rebuildKernel?: boolean; verbose?: boolean }): string[] {
+  return [...(o.verbose ? ['--verbose'] : []), 'build', ...(o.config !== undefined ? [o.config] : []), '-o', o.outDir, ...(o.noCache ? ['--no-cache'] : []), ...(o.keepWork ? ['--keep-work'] : []), ...(o.rebuildKernel ? ['--rebuild-kernel'] : [])];
 }
 
 export async function buildInDocker(opts: InDockerOptions): Promise<number> {
@@ -175,8 +176,8 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
   const cacheBase = join(aptCacheDir(), '..', '..');
   const cache = opts.noCache ? undefined : aptCacheDir();
   if (cache) mkdirSync(cache, { recursive: true });
-  // kernel.build: compiled kernels are kept between builds, in or out of a container.
-  const kernels = cache && plan.kernel.source.kind === 'build' ? kernelCacheDir(cache) : undefined;
+  // kernel.build: compiled kernels are kept between builds, in or out of a container (also with --no-cache).
+  const kernels = plan.kernel.source.kind === 'build' ? kernelCacheDir() : undefined;
   if (kernels) mkdirSync(kernels, { recursive: true });
   const image = await ensureBuilder({ rebuild: opts.rebuildBuilder, cache, logDir: join(cacheBase, 'debian2docker') });
 

@@ -1,8 +1,9 @@
 // The kernel section's source keys (package+suite, deb, vmlinuz+modules_tree, build+fragments) are
 // alternatives, not fields to merge: a file that names a kernel replaces the
 // inherited source as a whole, so `kernel: {deb: [my.deb]}` over the default's
-// `package: linux-image-amd64` is one source, not a conflict. A lone `suite`
-// still modifies the inherited package (`kernel: {suite: trixie-backports}`).
+// `build: linux-source-6.12` is one source, not a conflict. A lone `suite`
+// modifies an inherited package (`kernel: {suite: trixie-backports}`), and over
+// an inherited build it means Debian's package from that suite.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { KERNEL_SOURCE_KEYS, type Config } from './schema.js';
@@ -12,13 +13,34 @@ import { parseFragment } from '../formats/kconfig.js';
 
 const NAMING_KEYS = ['package', 'deb', 'vmlinuz', 'modules_tree', 'build'];
 
+/** Debian's kernel package: what desktop sessions and a lone kernel.suite get instead of the default build. */
+export const DEBIAN_KERNEL_PACKAGE = 'linux-image-amd64';
+
 /** `base` without its kernel source when `over` names a kernel of its own. */
 export function replaceKernelSource(base: Json, over: Json): Json {
   if (!isMap(base) || !isMap(over) || !isMap(base.kernel) || !isMap(over.kernel)) return base;
-  if (!NAMING_KEYS.some((k) => k in (over.kernel as Record<string, Json>))) return base;
-  const kernel = { ...base.kernel };
+  const named = NAMING_KEYS.some((k) => k in (over.kernel as Record<string, Json>));
+  const suiteOverBuild = 'suite' in over.kernel && 'build' in base.kernel;
+  if (!named && !suiteOverBuild) return base;
+  const kernel: Record<string, Json> = { ...base.kernel };
   for (const k of KERNEL_SOURCE_KEYS) delete kernel[k];
+  if (!named) kernel.package = DEBIAN_KERNEL_PACKAGE;
   return { ...base, kernel };
+}
+
+/**
+ * Desktop sessions need Debian's kernel (DRM/KMS drivers and their firmware as modules: far more than the tailored
+ * kernel's size goal allows), so a config with sessions that names no kernel of its own gets it. `defaultOwns` says
+ * whether the kernel source in `merged` still comes from the embedded default.
+ */
+export function desktopKernel(merged: Json, defaultOwns: boolean): Json {
+  if (!defaultOwns || !isMap(merged) || !isMap(merged.kernel) || !('build' in merged.kernel)) return merged;
+  const sessions = isMap(merged.desktop) ? merged.desktop.sessions : undefined;
+  if (!Array.isArray(sessions) || sessions.length === 0) return merged;
+  const kernel: Record<string, Json> = { ...merged.kernel };
+  for (const k of KERNEL_SOURCE_KEYS) delete kernel[k];
+  kernel.package = DEBIAN_KERNEL_PACKAGE;
+  return { ...merged, kernel };
 }
 
 /** Make the kernel's file paths absolute, relative to the config file that gives them. */

@@ -10,7 +10,7 @@ import { ConfigSchema, type Config } from './schema.js';
 import { merge, type Json } from './merge.js';
 import { suggest } from './suggest.js';
 import { declaredTags, imageUsers } from './images.js';
-import { checkKernelFiles, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
+import { checkKernelFiles, desktopKernel, replaceKernelSource, resolveKernelPaths } from './kernelSource.js';
 import { crossRules } from './rules.js';
 import { readConfigFile, toData } from './limits.js';
 import { keyPosition, locate, ownerOf, parseSource, type Source } from './source.js';
@@ -164,6 +164,7 @@ export function loadConfigText(text: string | undefined, file = '<config>'): Loa
     delete js.extends; // consumed here; not part of the merged config
     merged = merge(replaceKernelSource(merged, js), resolvePaths(js, s.file));
   }
+  merged = desktopKernel(merged, ownerOf(sources, ['kernel', 'build']) === base);
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(toProblems(result.error, sources));
   const config = result.data;

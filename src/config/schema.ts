@@ -38,7 +38,7 @@ const debFile = z.string().regex(/\.deb$/, 'must be a Debian package file (*.deb
 
 export const KernelSchema = z
   .strictObject({
-    package: packageName.optional().describe('Debian kernel package fetched with apt (signatures verified), e.g. linux-image-amd64 or linux-image-cloud-amd64'),
+    package: packageName.optional().describe('Debian kernel package fetched with apt (signatures verified), e.g. linux-image-amd64 (signed for Secure Boot; what desktop sessions get) or linux-image-cloud-amd64; replaces the default kernel.build'),
     suite: z
       .string()
       .regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a Debian suite or codename, e.g. trixie-backports')
@@ -54,7 +54,7 @@ export const KernelSchema = z
     build: packageName
       .regex(/^linux-source-\d/, 'a Debian kernel source package such as linux-source-6.12')
       .optional()
-      .describe("compile the kernel from this Debian source package (e.g. linux-source-6.12, from debian.suite) with debian2docker's tailored configuration: Docker's, Swarm's and the image's hardware needs built in, no debug info. Built once per source version and configuration, then cached (a first build takes minutes). Not signed for Secure Boot"),
+      .describe("compile the kernel from this Debian source package (e.g. linux-source-6.12, from debian.suite) with debian2docker's tailored configuration: Docker's, Swarm's and the image's hardware needs built in, no debug info. Built once per source version and configuration, then cached (a first build takes minutes). The default (linux-source-6.12), except with desktop sessions. Not signed for Secure Boot"),
     fragments: z
       .array(z.string().regex(/\.config$/, 'must be a Kconfig fragment file (*.config)'))
       .optional()

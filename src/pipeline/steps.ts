@@ -28,6 +28,8 @@ export interface BuildRun {
   /** Set by the step that provides the root file system: from the cache, or built. */
   fromCache: boolean;
   images: ImageRecord[];
+  /** --rebuild-kernel: compile the kernel even if the kernel cache has it. */
+  readonly rebuildKernel?: boolean;
   inside?: InsideReport;
 }
 
@@ -57,7 +59,7 @@ export const STEPS: readonly Step<BuildRun>[] = [
     name: 'kernel-build',
     stage: true,
     when: (r) => !r.fromCache && r.ctx.plan.kernel.source.kind === 'build',
-    run: async (r, l) => provideBuiltKernel(r.ctx, l, r.apt),
+    run: async (r, l) => provideBuiltKernel(r.ctx, l, r.apt, r.rebuildKernel),
   },
   {
     name: 'rootfs',

@@ -1,6 +1,7 @@
 // Step "kernel-build" (kernel.build): the tailored kernel, compiled from Debian's
 // source package with target/kernel's configuration. Compiling takes minutes, so the
-// result is kept in the kernel cache (~/.cache/debian2docker/kernels/KEY) under a key
+// result is kept in the kernel cache (~/.cache/debian2docker/kernels/KEY; --no-cache
+// keeps using it, --rebuild-kernel compiles anew) under a key
 // made of what decides it: the source package's and the toolchain's versions (a
 // simulated install), the fragments, build.sh and KERNEL_BUILD_FORMAT. The tool's
 // other code is not in it: changing the tool does not recompile the kernel.
@@ -10,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { kernelCacheDir, PACKAGE_ROOT } from '../paths.js';
 import { run } from '../exec/run.js';
 import { mmdebstrapKernelArgv } from '../tools/mmdebstrap.js';
 import { KERNEL_BUILD_DIR, KERNEL_BUILD_FORMAT, KERNEL_BUILD_PACKAGES, KERNEL_FRAGMENTS } from '../plan/kernelBuild.js';
@@ -18,6 +19,7 @@ import type { KernelSource } from '../plan/kernel.js';
 import type { Context } from '../context.js';
 import { log } from '../log.js';
 import { CommandError, StageError } from '../errors.js';
+import { withLock } from '../fslock.js';
 import { ERROR_MARKER, type InsideError } from '../insideProtocol.js';
 import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, versionsMemoDir } from './aptcache.js';
 import { rootless, type AptSetup } from './rootfs.js';
@@ -44,11 +46,8 @@ export interface BuiltKernel {
 /** Roughly how many files a compile of the built-in configuration makes (2019 for 6.12.118): its progress is shown against this. */
 export const COMPILE_FILES_ESTIMATE = 2000;
 /** How many compiled kernels the cache keeps, the least recently used going first. */
-const KEEP_KERNELS = 5;
+export const KEEP_KERNELS = 5;
 
-export function kernelCacheDir(aptCacheDir: string): string {
-  return join(aptCacheDir, '..', 'kernels');
-}
 
 /** The fragments in merge order: the built-in ones, then the user's. */
 export function fragmentFiles(src: BuildSource): { path: string; name: string; user: boolean }[] {
@@ -79,24 +78,31 @@ export function kernelKey(src: BuildSource, versions: readonly string[]): { key:
  * The compiled kernel for this build, from the kernel cache or compiled now, copied into the work folder
  * (ws.builtKernel: vmlinuz and lib/modules/RELEASE) for the kernel stage inside the root.
  */
-export async function provideBuiltKernel(ctx: Context, logFile: string, apt: AptSetup): Promise<BuiltKernel> {
+export async function provideBuiltKernel(ctx: Context, logFile: string, apt: AptSetup, rebuild = false): Promise<BuiltKernel> {
   const src = ctx.plan.kernel.source;
   if (src.kind !== 'build') throw new Error('provideBuiltKernel: not a kernel.build source');
   const memo = apt.cacheDir !== undefined ? versionsMemoDir(apt.cacheDir) : undefined;
   const versions = await simulatedInstall({ ...buildRoot(ctx, src), variant: 'apt' }, logFile, memo);
   const { key, doc } = kernelKey(src, versions);
   writeFileSync(`${logFile}.key`, doc);
-  const cacheRoot = apt.cacheDir !== undefined ? kernelCacheDir(apt.cacheDir) : join(ctx.ws.dir, 'kernel-cache');
+  const cacheRoot = kernelCacheDir();
+  mkdirSync(cacheRoot, { recursive: true });
   const entry = join(cacheRoot, key);
-  let built = readEntry(entry);
-  if (built) {
-    log.info(`kernel-build: ${built.release} from the kernel cache (${key})`);
-    const now = new Date();
-    utimesSync(entry, now, now);
-  } else {
-    built = await compile(ctx, src, versions, key, cacheRoot, logFile, apt);
+  // One compile per kernel on a machine: builds started together (a test suite, a CI matrix) wait for the first.
+  const lock = join(cacheRoot, `.${key}.lock`);
+  const waiting = (owner: string): void => log.info(`kernel-build: waiting for another build compiling the same kernel (${owner})`);
+  const built = await withLock(lock, { onWait: waiting }, async () => {
+    const found = rebuild ? undefined : readEntry(entry);
+    if (found) {
+      log.info(`kernel-build: ${found.release} from the kernel cache (${key})`);
+      const now = new Date();
+      utimesSync(entry, now, now);
+      return found;
+    }
+    const made = await compile(ctx, src, versions, key, cacheRoot, logFile, apt);
     prune(cacheRoot, key);
-  }
+    return made;
+  });
   rmSync(ctx.ws.builtKernel, { recursive: true, force: true });
   cpSync(entry, ctx.ws.builtKernel, { recursive: true, verbatimSymlinks: true });
   return built;
@@ -131,7 +137,6 @@ async function compile(ctx: Context, src: BuildSource, versions: readonly string
   });
   writeFileSync(join(stage, 'fragments.json'), JSON.stringify(index, null, 1));
   copyFileSync(join(PACKAGE_ROOT, 'target/kernel/build.sh'), join(stage, 'build.sh'));
-  mkdirSync(cacheRoot, { recursive: true });
   const partial = join(cacheRoot, `.${key}.${process.pid}.partial`);
   rmSync(partial, { recursive: true, force: true });
   const cache = apt.cacheDir !== undefined ? snapshotAptCache(apt.cacheDir, ctx.ws.aptCache, 'kernel-build', versions) : undefined;

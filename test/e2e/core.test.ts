@@ -10,12 +10,14 @@ import { testImageReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { cli, e2eDir, REPRO_SDE, SKIP } from './helpers.js';
 import { DEFAULT_ISO_BUDGET_BYTES } from '../../src/plan/budget.js';
+import { TAILORED_KERNEL_BUDGET_BYTES } from '../../src/plan/kernelBuild.js';
 import { Session, withSession } from '../support/vmsession.js';
 import { assertChecks, assertPassed, CHECKS, type Manifest } from './checks.js';
 
 const OUT = e2eDir('core');
 const ISO = join(OUT, 'debian2docker.iso');
 const MANIFEST = join(OUT, 'debian2docker.manifest.json');
+const CHECK_CONFIG = '/usr/share/docker.io/contrib/check-config.sh';
 
 describe('core image', { skip: SKIP }, () => {
   let manifest: Manifest;
@@ -39,10 +41,17 @@ describe('core image', { skip: SKIP }, () => {
     assert.deepEqual(Object.keys(manifest.artifacts).sort(), ['initrd', 'iso', 'kernel']);
     const names = manifest.packages.map((p) => p.name);
     for (const p of ['docker.io', 'docker-cli', 'containerd', 'runc', 'iptables']) assert.ok(names.includes(p), `package ${p}`);
-    assert.match(manifest.kernel.version, /^\d+\.\d+/);
-    for (const m of ['overlay', 'br_netfilter', 'nf_tables', 'veth', 'bridge', 'virtio_net', 'isofs']) {
-      assert.ok(manifest.kernel.modules.some((f) => f.endsWith(`/${m}.ko`)), `module ${m}`);
+    // The default kernel is the tailored one: Docker's and the boot's drivers built in, no module files.
+    assert.match(manifest.kernel.version, /^\d+\.\d+\.\d+-d2d$/);
+    const src = manifest.kernel.source;
+    assert.equal(src.kind, 'build', JSON.stringify(src));
+    for (const m of ['overlay', 'br_netfilter', 'nf_tables', 'veth', 'bridge', 'virtio_net', 'isofs', 'vxlan', 'dm-crypt']) {
+      assert.ok(src.builtin?.includes(m), `${m} built in`);
     }
+    assert.deepEqual(manifest.kernel.modules, []);
+    // Compiled by this build, or taken from the kernel cache when another build on the machine compiled it first.
+    assert.match(buildLog, /kernel-build: compile: 100% \(\d+ files\) in \d+ s|kernel-build: \S+-d2d from the kernel cache \([0-9a-f]{32}\)/);
+    assert.ok(manifest.artifacts.kernel!.bytes <= TAILORED_KERNEL_BUDGET_BYTES, `bzImage ${manifest.artifacts.kernel!.bytes} bytes, over its budget of ${TAILORED_KERNEL_BUDGET_BYTES} (target/kernel/*.config)`);
     assert.ok(manifest.rootfs.compressedBytes < manifest.rootfs.cpioBytes);
     // Pruned files are listed with their size and the reason; ctr is one of them.
     const ctr = manifest.rootfs.pruned.find((p) => p.path === '/usr/bin/ctr');
@@ -93,7 +102,8 @@ describe('core image', { skip: SKIP }, () => {
       firmware: 'bios',
       bootFrom: 'cdrom',
       scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/core.sh'),
-      files: { 'expected-kernel': manifest.kernel.version },
+      // moby's check-config.sh, run in the guest against the tailored kernel's /proc/config.gz.
+      files: { 'expected-kernel': manifest.kernel.version, 'check-config.sh': readFileSync(CHECK_CONFIG, 'utf8') },
       consoleLog: join(OUT, 'console-bios-cdrom.log'),
     });
     assertPassed(r, ['scenario']);

@@ -122,7 +122,7 @@ describe('kernel: bad input through a real build', { skip: SKIP }, () => {
   }
 
   test('a required module the kernel lacks: the module and the kernel are named; exit 5; no artifact', { timeout: 10 * 60000 }, async () => {
-    const r = await failingBuild('kernel:\n  modules: [no_such_module_xyz]\n');
+    const r = await failingBuild('kernel:\n  package: linux-image-amd64\n  modules: [no_such_module_xyz]\n');
     assert.equal(r.status, 5, r.stderr);
     assert.match(r.stderr, /stage 'modules' failed: kernel \d+\.\d+\S*-amd64 \(package linux-image-amd64 from trixie\) lacks required module\(s\): no_such_module_xyz \(listed in kernel\.modules\)/);
     assert.match(r.stderr, /log: .*modules\.log/);

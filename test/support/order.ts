@@ -5,25 +5,27 @@ import { join, relative } from 'node:path';
 
 /**
  * Slowest first, from the durations CI-parity runs printed (docs/harness.md): the longest-processing-time
- * rule, which keeps the slots evenly busy to the end. One exception, for the stage cache: the three persistence
- * files start at different times (the later ones take d2d-persist's root from the cache, not build it too).
+ * rule, which keeps the slots evenly busy to the end. Two exceptions: core first, since its build compiles the
+ * default kernel (minutes of both cores) that most later files' builds take from the kernel cache, and the files
+ * whose images carry other kernels (desktop, images, kernel) next, so no slot sits waiting for that compile; and,
+ * for the stage cache, the three persistence files start at different times (the later ones take d2d-persist's
+ * root from the cache, not build it too).
  */
 export const FIRST = [
-  'e2e/desktop',
   'e2e/core',
-  'e2e/persist-stick',
+  'e2e/desktop',
   'e2e/images',
   'e2e/kernel',
+  'e2e/persist-stick',
   'e2e/persist-install',
   'e2e/indocker',
   'e2e/repro',
   'e2e/persist-powercut',
   'e2e/custom',
   'e2e/badinput',
+  'e2e/kernel-build',
   'e2e/desktop-app',
   'e2e/persisthost',
-  // Skipped unless D2D_E2E_KERNEL_BUILD=1 (it compiles a kernel: about 11 minutes of both cores).
-  'e2e/kernel-build',
 ];
 
 /**

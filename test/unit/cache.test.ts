@@ -9,9 +9,9 @@ import { scratchDir } from '../support/scratch.js';
 
 const DAY = 86400_000;
 
-function fixture(): { packages: string; stages: string; now: number } {
+function fixture(): { packages: string; stages: string; kernels: string; now: number } {
   const d = scratchDir('d2d-cache-');
-  const dirs = { packages: join(d, 'apt'), stages: join(d, 'stages') };
+  const dirs = { packages: join(d, 'apt'), stages: join(d, 'stages'), kernels: join(d, 'kernels') };
   mkdirSync(dirs.packages, { recursive: true });
   const now = Date.now();
   const age = (p: string, days: number): void => utimesSync(p, new Date(now - days * DAY), new Date(now - days * DAY));
@@ -28,6 +28,15 @@ function fixture(): { packages: string; stages: string; now: number } {
     age(join(dirs.stages, key, 'entry.json'), days);
   }
   mkdirSync(join(dirs.stages, 'not-an-entry'));
+  for (const [key, days] of [['k-old', 40], ['k-new', 1]] as const) {
+    mkdirSync(join(dirs.kernels, key), { recursive: true });
+    writeFileSync(join(dirs.kernels, key, 'vmlinuz'), 'v'.repeat(3000));
+    writeFileSync(join(dirs.kernels, key, 'kernel.json'), JSON.stringify({ release: `6.12.${days}-d2d`, version: '6.12.118-1' }));
+    age(join(dirs.kernels, key), days);
+  }
+  // A compile still running (its lock and partial folder) is not an entry.
+  mkdirSync(join(dirs.kernels, '.k-next.lock'));
+  mkdirSync(join(dirs.kernels, '.k-next.77.partial'));
   return { ...dirs, now };
 }
 
@@ -39,12 +48,17 @@ test('the report counts packages and root stages, newest stage first', () => {
   assert.deepEqual(r.stages.entries.map((e) => e.key), ['bbbb', 'aaaa']);
   assert.equal(r.stages.bytes, 2 * 2002);
   assert.match(formatCacheReport(r), /2 packages, 0\.0 MB\n.*2 root stages/);
+  assert.deepEqual(r.kernels.entries.map((e) => [e.key, e.release]), [['k-new', '6.12.1-d2d'], ['k-old', '6.12.40-d2d']]);
+  assert.match(formatCacheReport(r), /kernel cache .*: 2 compiled kernels, .*\n {2}k-new .* 6\.12\.1-d2d \(source 6\.12\.118-1\)/);
 });
 
 test('clean --older-than keeps what builds used recently; clean removes the rest, only the caches\' own files', () => {
   const f = fixture();
-  const some = cleanCaches({ packages: true, stages: true, olderThanDays: 30 }, f, f.now);
-  assert.deepEqual(some, { packages: { files: 1, bytes: 1000 }, stages: { entries: 1, bytes: 2002 } });
+  const some = cleanCaches({ packages: true, stages: true, kernels: true, olderThanDays: 30 }, f, f.now);
+  assert.deepEqual(some.packages, { files: 1, bytes: 1000 });
+  assert.deepEqual(some.stages, { entries: 1, bytes: 2002 });
+  assert.equal(some.kernels.entries, 1);
+  assert.deepEqual(readdirSync(f.kernels).sort(), ['.k-next.77.partial', '.k-next.lock', 'k-new'], 'a running compile\'s folders stay');
   assert.deepEqual(readdirSync(f.packages).sort(), ['lock', 'new_2_amd64.deb'], 'the stale partial goes too');
   assert.deepEqual(readdirSync(f.stages).sort(), ['bbbb', 'not-an-entry']);
   const only = cleanCaches({ packages: false, stages: true }, f, f.now);

@@ -67,8 +67,8 @@ const run = async (api: CliApi, args: string[]): Promise<number | undefined> => 
 test('build: the options reach the API; without --json nothing goes to stdout', async () => {
   const f = fake();
   const out = scratchDir('d2d-cli-');
-  await run(f.api, ['build', 'my.yaml', '-o', out, '--no-cache', '--keep-work']);
-  assert.deepEqual(f.calls, [{ fn: 'build', args: [{ config: 'my.yaml', outDir: out, noCache: true, keepWork: true }] }]);
+  await run(f.api, ['build', 'my.yaml', '-o', out, '--no-cache', '--keep-work', '--rebuild-kernel']);
+  assert.deepEqual(f.calls, [{ fn: 'build', args: [{ config: 'my.yaml', outDir: out, noCache: true, keepWork: true, rebuildKernel: true }] }]);
   assert.deepEqual(f.out, []);
 });
 

@@ -12,7 +12,8 @@ test('the embedded default loads and has the documented values', () => {
   const { config, hash } = loadConfigText(undefined);
   assert.equal(config.name, 'debian2docker');
   assert.equal(config.debian.suite, 'trixie');
-  assert.equal(config.kernel.package, 'linux-image-amd64');
+  assert.equal(config.kernel.build, 'linux-source-6.12');
+  assert.equal(config.kernel.package, undefined);
   assert.equal(config.initramfs.compression, 'xz');
   assert.deepEqual(config.docker.daemon, { 'storage-driver': 'overlay2', 'log-driver': 'local' });
   assert.match(hash, /^[0-9a-f]{64}$/);
@@ -226,7 +227,7 @@ const BAD_KERNEL: { name: string; yaml: string; path: string; line: number; mess
   { name: 'module name with a space', yaml: 'kernel:\n  modules:\n    - wireguard\n    - "nf tables"\n', path: 'kernel.modules.1', line: 4, message: /not a valid kernel module name/ },
   { name: 'build and package', yaml: 'kernel:\n  package: linux-image-amd64\n  build: linux-source-6.12\n', path: 'kernel.build', line: 3, message: /not both kernel\.package and kernel\.build/ },
   { name: 'build of a package that is no kernel source', yaml: 'kernel:\n  build: linux-image-amd64\n', path: 'kernel.build', line: 2, message: /a Debian kernel source package such as linux-source-6\.12/ },
-  { name: 'fragments without build', yaml: 'kernel:\n  fragments: [my.config]\n', path: 'kernel.fragments', line: 2, message: /kernel\.fragments only applies to kernel\.build/ },
+  { name: 'fragments without build', yaml: 'kernel:\n  package: linux-image-amd64\n  fragments: [my.config]\n', path: 'kernel.fragments', line: 3, message: /kernel\.fragments only applies to kernel\.build/ },
   { name: 'missing fragment', yaml: 'kernel:\n  build: linux-source-6.12\n  fragments:\n    - nowhere.config\n', path: 'kernel.fragments.0', line: 4, message: /^no such file: \/.*\/nowhere\.config$/ },
   { name: 'fragment with a comment after a value', yaml: 'kernel:\n  build: linux-source-6.12\n  fragments: [bad.config]\n', path: 'kernel.fragments.0', line: 3, message: /bad\.config:2: not a Kconfig line: 'CONFIG_WIREGUARD=y # vpn'/ },
   { name: 'unknown kernel key', yaml: 'kernel:\n  modules: []\n  module_tree: lib/modules/6.1.0-test\n', path: 'kernel.module_tree', line: 3, message: /unknown key 'module_tree' \(did you mean 'modules_tree'\?\)/ },

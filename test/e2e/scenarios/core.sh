@@ -50,10 +50,25 @@ if ss -ltn 2>/dev/null | grep -Eq ':(2375|2376)\b'; then fail "Docker listens on
 [ -S /run/docker.sock ] || fail "no Docker socket"
 ok "Docker only on its unix socket"
 
-for m in overlay br_netfilter nf_tables veth; do
-	have_module "$m" || fail "module $m not loaded"
+# The default kernel is the tailored one (kernel.build): Docker's and Swarm's drivers built in, no
+# module files, and moby's check-config.sh (files/check-config.sh: the host docker.io's copy) finds,
+# in the running kernel's configuration (/proc/config.gz), every option it calls generally necessary.
+case $(uname -r) in *-d2d) ;; *) fail "not the tailored kernel: $(uname -r)" ;; esac
+[ -z "$(find "/lib/modules/$(uname -r)" -name '*.ko*' 2>/dev/null)" ] || fail "module files in the image: $(find "/lib/modules/$(uname -r)" -name '*.ko*' | head -n 3)"
+for m in overlay br_netfilter nf_tables veth vxlan ip_vs xfrm_user dm-crypt; do
+	grep -q "/$m\.ko\$" "/lib/modules/$(uname -r)/modules.builtin" || fail "$m is not built in"
 done
-ok "Docker's modules are loaded"
+ok "Docker's and Swarm's drivers are built in; no module files"
+[ -r /proc/config.gz ] || fail "no /proc/config.gz"
+out=$(bash ./files/check-config.sh 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
+necessary=$(printf '%s\n' "$out" | sed -n '/^Generally Necessary:/,/^Optional Features:/p' | grep -- '- CONFIG_')
+[ "$(printf '%s\n' "$necessary" | wc -l)" -gt 20 ] || fail "check-config.sh printed no list: $(printf '%s\n' "$out" | head -n 5)"
+bad=$(printf '%s\n' "$necessary" | grep -v ': enabled$')
+[ -z "$bad" ] || fail "check-config.sh, generally necessary: $bad"
+for c in VXLAN BRIDGE_VLAN_FILTERING CRYPTO_GCM XFRM_USER INET_ESP IP_VS IP_VS_NFCT IP_VS_RR; do
+	printf '%s\n' "$out" | grep -q -- "- CONFIG_$c: enabled\$" || fail "check-config.sh: CONFIG_$c: $(printf '%s\n' "$out" | grep -- "CONFIG_$c:")"
+done
+ok "check-config.sh: every generally necessary option, and Swarm's, built in ($(printf '%s\n' "$necessary" | wc -l) checked)"
 
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || fail "cgroup v2 not mounted"
 ok "cgroup v2"
