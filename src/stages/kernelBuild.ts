@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { kernelCacheDir, PACKAGE_ROOT } from '../paths.js';
 import { run } from '../exec/run.js';
 import { mmdebstrapKernelArgv } from '../tools/mmdebstrap.js';
-import { KERNEL_BUILD_DIR, KERNEL_BUILD_FORMAT, KERNEL_BUILD_PACKAGES, KERNEL_FRAGMENTS } from '../plan/kernelBuild.js';
+import { KERNEL_BUILD_DIR, KERNEL_BUILD_FORMAT, KERNEL_BUILD_PACKAGES, KERNEL_FRAGMENTS, KERNEL_TRIM_FRAGMENT } from '../plan/kernelBuild.js';
 import type { KernelSource } from '../plan/kernel.js';
 import type { Context } from '../context.js';
 import { log } from '../log.js';
@@ -49,12 +49,13 @@ export const COMPILE_FILES_ESTIMATE = 2000;
 export const KEEP_KERNELS = 5;
 
 
-/** The fragments in merge order: the built-in ones, then the user's. */
-export function fragmentFiles(src: BuildSource): { path: string; name: string; user: boolean }[] {
-  return [
-    ...KERNEL_FRAGMENTS.map((f) => ({ path: join(PACKAGE_ROOT, 'target/kernel', `${f}.config`), name: `target/kernel/${f}.config`, user: false })),
-    ...src.fragments.map((f) => ({ path: f, name: f, user: true })),
-  ];
+/**
+ * The fragments in merge order: the built-in ones over allnoconfig, then (`over`: merged over that result with
+ * olddefconfig) the trims and the user's.
+ */
+export function fragmentFiles(src: BuildSource): { path: string; name: string; user: boolean; over: boolean }[] {
+  const builtIn = (f: string, over: boolean) => ({ path: join(PACKAGE_ROOT, 'target/kernel', `${f}.config`), name: `target/kernel/${f}.config`, user: false, over });
+  return [...KERNEL_FRAGMENTS.map((f) => builtIn(f, false)), builtIn(KERNEL_TRIM_FRAGMENT, true), ...src.fragments.map((f) => ({ path: f, name: f, user: true, over: true }))];
 }
 
 /** The cache key: the versions apt gives now, the fragments' and build script's contents, the format. */
@@ -126,12 +127,13 @@ function readEntry(entry: string): BuiltKernel | undefined {
 async function compile(ctx: Context, src: BuildSource, versions: readonly string[], key: string, cacheRoot: string, logFile: string, apt: AptSetup): Promise<BuiltKernel> {
   const version = versions.find((v) => v.startsWith(`${src.package}=`))?.split('=')[1] ?? '';
   log.info(`kernel-build: compiling ${src.package} ${version} (first build of this configuration: several minutes; cached after)`);
-  // The build folder's files: build.sh and the fragments, numbered in merge order, with an index naming them.
+  // The build folder's files: build.sh and the fragments, numbered in merge order (a-: merged over allnoconfig,
+  // b-: over that result; build.sh), with an index naming them.
   const stage = join(ctx.ws.dir, 'kernel-build-in');
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, 'fragments'), { recursive: true });
   const index: FragmentIndex[] = fragmentFiles(src).map((f, i) => {
-    const file = `${String(i + 1).padStart(2, '0')}-${basename(f.path)}`;
+    const file = `${f.over ? 'b' : 'a'}-${String(i + 1).padStart(2, '0')}-${basename(f.path)}`;
     copyFileSync(f.path, join(stage, 'fragments', file));
     return { file, name: f.name, user: f.user };
   });

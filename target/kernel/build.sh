@@ -3,8 +3,10 @@
 # mmdebstrap with the toolchain and linux-source-X (src/stages/kernelBuild.ts).
 # Two phases, so the build checks the configuration before minutes of compiling:
 #   build.sh config DIR   unpack the source into DIR/linux and merge the fragments
-#                         DIR/fragments/*.config (in the order of their names) over
-#                         allnoconfig: every option not named in one is off
+#                         DIR/fragments/a-*.config (in the order of their names) over
+#                         allnoconfig: every option not named in one is off; then
+#                         DIR/fragments/b-*.config (trim.config, the user's) over
+#                         that result with olddefconfig: only what they name changes
 #   build.sh compile DIR  bzImage and modules, installed into DIR/out
 set -eu
 phase=$1
@@ -24,7 +26,10 @@ config)
 	mkdir -p "$dir/linux"
 	tar -xf "$tarball" -C "$dir/linux" --strip-components=1
 	cd "$dir/linux"
-	KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -n "$dir"/fragments/*.config
+	KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -n "$dir"/fragments/a-*.config
+	make olddefconfig
+	# -m: merge only; the options these fragments newly show get their defaults, not n.
+	KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m .config "$dir"/fragments/b-*.config
 	make olddefconfig
 	;;
 compile)
