@@ -22,7 +22,7 @@ import { CommandError, StageError } from '../errors.js';
 import { withLock } from '../fslock.js';
 import { ERROR_MARKER, type InsideError } from '../insideProtocol.js';
 import { dropAptSnapshot, mergeAptCache, simulatedInstall, snapshotAptCache, versionsMemoDir } from './aptcache.js';
-import { rootless, type AptSetup } from './rootfs.js';
+import { diagnoseApt, rootless, type AptSetup } from './rootfs.js';
 import type { FragmentIndex } from '../kernel-verify.js';
 import { modularSymbols, parseDotConfig } from '../formats/kconfig.js';
 
@@ -83,7 +83,11 @@ export async function provideBuiltKernel(ctx: Context, logFile: string, apt: Apt
   const src = ctx.plan.kernel.source;
   if (src.kind !== 'build') throw new Error('provideBuiltKernel: not a kernel.build source');
   const memo = apt.cacheDir !== undefined ? versionsMemoDir(apt.cacheDir) : undefined;
-  const versions = await simulatedInstall({ ...buildRoot(ctx, src), variant: 'apt' }, logFile, memo);
+  // An unknown source package, a missing suite or an unreachable mirror is said as the root stage says it.
+  const suite = ctx.plan.debian.suite;
+  const versions = await simulatedInstall({ ...buildRoot(ctx, src), variant: 'apt' }, logFile, memo).catch((e: unknown) => {
+    throw diagnoseApt(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '', suite, { stage: 'kernel-build', logPath: logFile, cause: e }) ?? e;
+  });
   const { key, doc } = kernelKey(src, versions);
   writeFileSync(`${logFile}.key`, doc);
   const cacheRoot = kernelCacheDir();
@@ -173,6 +177,8 @@ async function compile(ctx: Context, src: BuildSource, versions: readonly string
       const ie = JSON.parse(marked.slice(ERROR_MARKER.length)) as InsideError;
       throw new StageError('kernel-build', ie.message, { logPath: logFile, hint: ie.hint, code: ie.code, exitCode: ie.exitCode });
     }
+    const diag = e instanceof CommandError ? diagnoseApt(readFileSync(logFile, 'utf8'), ctx.plan.debian.suite, { stage: 'kernel-build', logPath: logFile, cause: e }) : undefined;
+    if (diag) throw diag;
     if (e instanceof CommandError) throw new StageError('kernel-build', `compiling ${src.package} ${version} failed`, { logPath: logFile, cause: e, hint: 'the end of the log says which file or tool failed' });
     throw e;
   } finally {

@@ -1,8 +1,8 @@
 // Shared by the end-to-end tests: run the real CLI, and where builds go.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { kernelCacheDir, PACKAGE_ROOT } from '../../src/paths.js';
 import { onTestFileExit } from '../support/scratch.js';
 
 export { scratchDir } from '../support/scratch.js';
@@ -74,6 +74,7 @@ export function cli(
     const argv = opts.asUser ? ['runuser', '-u', opts.asUser, ...primary, ...supp, '--', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
     const env = { ...process.env, ...opts.env, ...(opts.asUser ? { HOME: `/home/${opts.asUser}`, XDG_CACHE_HOME: '' } : {}) };
     if (opts.asUser) delete env.XDG_CACHE_HOME;
+    if (opts.asUser) shareCompiledKernels(opts.asUser);
     const p = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     opts.onSpawn?.(p.pid!);
     let stdout = '';
@@ -86,6 +87,25 @@ export function cli(
     });
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/**
+ * The rootless build user's kernel cache is its own (~USER/.cache/debian2docker/kernels), so its first build
+ * would compile the default kernel a second time in the run: 12 more minutes of both cores. The kernels the
+ * suite (root) compiled are copied into it, owned by the user, as a user may copy a cache entry from another
+ * machine: same key, same kernel. What the user's build then proves is finding it there by key; a rootless
+ * compile itself (mmdebstrap --mode=unshare) is not run by the suite.
+ */
+function shareCompiledKernels(user: string): void {
+  const mine = kernelCacheDir();
+  if (!existsSync(mine)) return;
+  const theirs = join('/home', user, '.cache', 'debian2docker', 'kernels');
+  for (const key of readdirSync(mine)) {
+    if (key.startsWith('.') || !existsSync(join(mine, key, 'kernel.json')) || existsSync(join(theirs, key))) continue;
+    mkdirSync(theirs, { recursive: true });
+    cpSync(join(mine, key), join(theirs, key), { recursive: true, verbatimSymlinks: true });
+  }
+  if (existsSync(theirs)) execFileSync('chown', ['-R', `${user}:`, join('/home', user, '.cache')]);
 }
 
 /** The non-root user for the rootless build (CI creates it, with subordinate ids), if any. */
