@@ -1,6 +1,8 @@
 // A lock between processes on one machine, and between a host and the builder containers that share
-// its cache folders: a folder made with mkdir (atomic) holding an `owner` file, "HOST PID".
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// its cache folders: a folder made with mkdir (atomic) holding an `owner` file, "HOST PID PIDNS". The
+// process id namespace tells a builder container's process from the host's even when the container
+// shares the host's name (host networking), so a container's pid is never looked up on the host.
+import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,14 +26,15 @@ export async function withLock<T>(lock: string, o: LockOptions, fn: () => Promis
   for (;;) {
     try {
       mkdirSync(lock);
-      writeFileSync(join(lock, 'owner'), `${hostname()} ${process.pid}`);
+      writeFileSync(join(lock, 'owner'), `${hostname()} ${process.pid} ${pidNamespace()}`);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const [host = '', pid = ''] = (readText(join(lock, 'owner')) ?? '').split(' ');
+    const [host = '', pid = '', ns = ''] = (readText(join(lock, 'owner')) ?? '').trim().split(' ');
     const age = Date.now() - (mtime(lock) ?? Date.now());
-    const stale = host === '' ? age > pollMs * 5 : host === hostname() ? !alive(Number(pid)) : age > foreignMs;
+    const local = host === hostname() && (ns === '' || ns === pidNamespace());
+    const stale = host === '' ? age > pollMs * 5 : local ? !alive(Number(pid)) : age > foreignMs;
     if (stale) {
       rmSync(lock, { recursive: true, force: true });
       continue;
@@ -44,6 +47,14 @@ export async function withLock<T>(lock: string, o: LockOptions, fn: () => Promis
     return await fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
   }
 }
 

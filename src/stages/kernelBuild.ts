@@ -58,14 +58,28 @@ export function fragmentFiles(src: BuildSource): { path: string; name: string; u
   return [...KERNEL_FRAGMENTS.map((f) => builtIn(f, false)), builtIn(KERNEL_TRIM_FRAGMENT, true), ...src.fragments.map((f) => ({ path: f, name: f, user: true, over: true }))];
 }
 
-/** The cache key: the versions apt gives now, the fragments' and build script's contents, the format. */
+/**
+ * The packages whose versions decide the compiled kernel: the source, the compiler and its libraries, binutils,
+ * libc's headers and the build's tools. Not the rest of the build root: which other packages a simulated install
+ * lists depends on the mmdebstrap that asks (bookworm's and trixie's differ in the essential set and list some
+ * packages twice), so the same kernel would get another key in a builder container than on the host.
+ */
+const TOOLCHAIN = /^(gcc|cpp|g\+\+|binutils|libbinutils|libctf|libsframe|libgprofng|libc6|libc-dev-bin|libgcc|libisl|libmpc|libmpfr|libgmp|libelf|libssl|libzstd|zlib1g|libjansson|make|bc|bison|flex|cpio|kmod|xz-utils)(?=[-=0-9]|$)/;
+
+/** The versions that go into the key: the source package's and the toolchain's, each once, sorted. */
+export function keyVersions(src: BuildSource, versions: readonly string[]): string[] {
+  const name = (v: string): string => v.split('=')[0]!;
+  return [...new Set(versions.filter((v) => v.includes('=') && (name(v) === src.package || TOOLCHAIN.test(name(v)))))].sort();
+}
+
+/** The cache key: the source's and toolchain's versions apt gives now, the fragments' and build script's contents, the format. */
 export function kernelKey(src: BuildSource, versions: readonly string[]): { key: string; doc: string } {
   const h = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
   const doc = JSON.stringify(
     {
       format: KERNEL_BUILD_FORMAT,
       package: src.package,
-      versions,
+      versions: keyVersions(src, versions),
       script: h(join(PACKAGE_ROOT, 'target/kernel/build.sh')),
       fragments: fragmentFiles(src).map((f) => [f.name, h(f.path)]),
     },

@@ -52,3 +52,13 @@ test('fslock: another host\'s lock (a builder container) is waited for, and take
   assert.deepEqual(waits, ['some-container, pid 1']);
   assert.ok(Date.now() - t0 >= 200, 'it waited for the lock to age');
 });
+
+test('fslock: a lock with this host\'s name but another pid namespace (a container on the host network) counts as foreign', async () => {
+  // A container with the host's name (host networking) but its own pid namespace: its pid 18 is not the host's.
+  const sameName = join(scratchDir('d2d-lock-'), 'k.lock');
+  mkdirSync(sameName);
+  writeFileSync(join(sameName, 'owner'), `${hostname()} 1 pid:[4026531999]`);
+  const told: string[] = [];
+  assert.equal(await withLock(sameName, { pollMs: 20, foreignMs: 100, onWait: (o) => told.push(o) }, async () => 'ran'), 'ran');
+  assert.equal(told.length, 1, 'pid 1 is alive on the host, but the lock is another namespace\'s: waited for, as a foreign one');
+});

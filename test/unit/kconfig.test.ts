@@ -51,7 +51,7 @@ test('kernel.build: the plan, the build root\'s argv (configure, verify, compile
   const { loadConfigText } = await import('../../src/config/load.js');
   const { kernelSource } = await import('../../src/plan/kernel.js');
   const { mmdebstrapKernelArgv } = await import('../../src/tools/mmdebstrap.js');
-  const { kernelKey, fragmentFiles } = await import('../../src/stages/kernelBuild.js');
+  const { kernelKey, fragmentFiles, keyVersions } = await import('../../src/stages/kernelBuild.js');
   const src = kernelSource(loadConfigText('kernel:\n  build: linux-source-6.12\n').config);
   assert.deepEqual(src, { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [] });
   if (src.kind !== 'build') return;
@@ -76,6 +76,13 @@ test('kernel.build: the plan, the build root\'s argv (configure, verify, compile
   const k1 = kernelKey(withMine, ['linux-source-6.12=6.12.118-1']).key;
   assert.equal(kernelKey(withMine, ['linux-source-6.12=6.12.118-1']).key, k1);
   assert.notEqual(kernelKey(withMine, ['linux-source-6.12=6.12.119-1']).key, k1);
+  // What a builder container's mmdebstrap lists besides (other essential packages, some twice) does not change
+  // the key; the compiler's version does.
+  const host = ['linux-source-6.12=6.12.118-1', 'gcc-14=14.2.0-19', 'libc6=2.41-12', 'libstdc++6=14.2.0-19', 'make=4.4.1-2', 'bc=1.07.1-4'];
+  const container = ['base-passwd=3.6.7', 'libc6=2.41-12', 'bc=1.07.1-4', 'gcc-14=14.2.0-19', 'libc6=2.41-12', 'linux-source-6.12', 'linux-source-6.12=6.12.118-1', 'make=4.4.1-2', 'makedev=2.3.1-97'];
+  assert.deepEqual(keyVersions(withMine, container), ['bc=1.07.1-4', 'gcc-14=14.2.0-19', 'libc6=2.41-12', 'linux-source-6.12=6.12.118-1', 'make=4.4.1-2']);
+  assert.equal(kernelKey(withMine, host).key, kernelKey(withMine, container).key);
+  assert.notEqual(kernelKey(withMine, host.map((v) => v.replace('gcc-14=14.2.0-19', 'gcc-14=14.2.0-20'))).key, kernelKey(withMine, host).key);
   writeFileSync(mine, 'CONFIG_WIREGUARD=n\n');
   assert.notEqual(kernelKey(withMine, ['linux-source-6.12=6.12.118-1']).key, k1);
 });
