@@ -195,7 +195,8 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
   const gid = process.getgid?.() ?? 0;
   const name = `d2d-build-${process.pid}-${randomBytes(3).toString('hex')}`;
   const env: Record<string, string> = { D2D_OWNER: `${uid}:${gid}`, D2D_CHOWN: JSON.stringify(giveBack) };
-  if (cache) env.XDG_CACHE_HOME = cacheBase;
+  // The container finds the mounted caches where the host has them: the kernel cache also with --no-cache.
+  if (cache || kernels) env.XDG_CACHE_HOME = cacheBase;
   for (const k of ['SOURCE_DATE_EPOCH', 'http_proxy', 'https_proxy', 'no_proxy']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   const argv = runArgv({ image, name, binds: mounts, env, workdir: PACKAGE_ROOT, command: ['node', join(PACKAGE_ROOT, 'dist/src/indocker-entry.js'), ...innerArgs({ ...opts, config, outDir })] });
 
