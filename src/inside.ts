@@ -9,7 +9,7 @@
 // the image) and mmdebstrap's next hook, `sync-out`, copies it to WORKDIR as the
 // user. Errors are also printed with a marker, since that folder is lost when
 // the hook fails.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tailOf } from './exec/run.js';
 import { WORK, workspace, type Context } from './context.js';
@@ -24,6 +24,9 @@ function innerWorkdir(workDir: string, root: string): string {
   const inner = join(root, INNER_WORKDIR);
   mkdirSync(join(inner, 'logs'), { recursive: true });
   copyFileSync(join(workDir, WORK.plan), join(inner, WORK.plan));
+  // kernel.build: the compiled kernel the outer build took from the kernel cache (readable by others).
+  const built = join(workDir, WORK.builtKernel);
+  if (existsSync(built)) cpSync(built, join(inner, WORK.builtKernel), { recursive: true, verbatimSymlinks: true });
   return inner;
 }
 
