@@ -3,7 +3,8 @@
 // or writes to stdout, and failures are thrown as the typed errors below (each with a code, a
 // hint and the exit status the CLI would use). Progress lines go to stderr, as in the CLI.
 // Only what is exported here is public: the package's other files may change between versions.
-export { build, planFor, sourceDateEpoch, aptCacheDir, stageCacheDir, type BuildOptions } from './commands/build.js';
+export { build, planFor, sourceDateEpoch, type BuildOptions } from './commands/build.js';
+export { aptCacheDir, stageCacheDir } from './paths.js';
 export { buildInDocker, type InDockerOptions } from './commands/indocker.js';
 export { testImageReport, verdictLine, type TestOptions, type TestReport } from './commands/test.js';
 export { doctor } from './commands/doctor.js';

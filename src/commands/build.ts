@@ -2,6 +2,7 @@
 // (src/pipeline/steps.ts), publish the outputs (src/pipeline/publish.ts).
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { aptCacheDir, stageCacheDir } from '../paths.js';
 import { loadConfig } from '../config/load.js';
 import { makePlan, type BuildPlan } from '../plan/plan.js';
 import { runStage, workspace, type Context } from '../context.js';
@@ -35,9 +36,6 @@ export function planFor(opts: BuildOptions): { plan: BuildPlan; config: ReturnTy
   const loaded = loadConfig(opts.config);
   return { plan: makePlan(loaded.config, { outDir: opts.outDir, configHash: loaded.hash, sourceDateEpoch: sourceDateEpoch() }), config: loaded.config };
 }
-
-import { aptCacheDir, stageCacheDir } from '../paths.js';
-export { aptCacheDir, stageCacheDir };
 
 function epochFromEnv(): boolean {
   return /^\d+$/.test(process.env.SOURCE_DATE_EPOCH ?? '');

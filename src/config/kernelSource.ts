@@ -22,10 +22,15 @@ export function replaceKernelSource(base: Json, over: Json): Json {
   const named = NAMING_KEYS.some((k) => k in (over.kernel as Record<string, Json>));
   const suiteOverBuild = 'suite' in over.kernel && 'build' in base.kernel;
   if (!named && !suiteOverBuild) return base;
-  const kernel: Record<string, Json> = { ...base.kernel };
-  for (const k of KERNEL_SOURCE_KEYS) delete kernel[k];
-  if (!named) kernel.package = DEBIAN_KERNEL_PACKAGE;
-  return { ...base, kernel };
+  return { ...base, kernel: withoutSource(base.kernel, named ? undefined : DEBIAN_KERNEL_PACKAGE) };
+}
+
+/** The kernel section without its source keys; with `pkg`, that package as its source. */
+function withoutSource(kernel: Record<string, Json>, pkg?: string): Record<string, Json> {
+  const k: Record<string, Json> = { ...kernel };
+  for (const key of KERNEL_SOURCE_KEYS) delete k[key];
+  if (pkg !== undefined) k.package = pkg;
+  return k;
 }
 
 /**
@@ -37,10 +42,7 @@ export function desktopKernel(merged: Json, defaultOwns: boolean): Json {
   if (!defaultOwns || !isMap(merged) || !isMap(merged.kernel) || !('build' in merged.kernel)) return merged;
   const sessions = isMap(merged.desktop) ? merged.desktop.sessions : undefined;
   if (!Array.isArray(sessions) || sessions.length === 0) return merged;
-  const kernel: Record<string, Json> = { ...merged.kernel };
-  for (const k of KERNEL_SOURCE_KEYS) delete kernel[k];
-  kernel.package = DEBIAN_KERNEL_PACKAGE;
-  return { ...merged, kernel };
+  return { ...merged, kernel: withoutSource(merged.kernel, DEBIAN_KERNEL_PACKAGE) };
 }
 
 /** Make the kernel's file paths absolute, relative to the config file that gives them. */
