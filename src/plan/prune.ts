@@ -91,6 +91,7 @@ export function pruneRules(p: { system: { locale: string; keyboard: string; time
     // dockerd will not start without a program named runc (its built-in runtime); crun takes runc's command line.
     const why = "runc, Docker's runtime in Debian (docker.io depends on it, so its package stays installed): this image starts containers with crun (docker.runtime), and a link to crun stands in its place, for dockerd's check at start and `--runtime runc`";
     rules.push({ path: 'usr/sbin/runc', why, linkTo: posix.relative('/usr/sbin', CRUN_PATH) });
+    rules.push({ path: 'usr/lib/x86_64-linux-gnu/libcrun.a', why: "crun's static library (Debian's crun package ships it), for linking programs against libcrun at build time; the crun program does not load it" });
   }
   return rules;
 }

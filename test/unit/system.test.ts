@@ -17,13 +17,13 @@ test('defaults need no package: UTC, C.UTF-8, us', () => {
   assert.deepEqual(p.system, { timezone: 'UTC', locale: 'C.UTF-8', keyboard: 'us' });
   for (const pkg of ['tzdata', 'locales', 'kbd', 'console-data']) assert.ok(!p.packages.includes(pkg), pkg);
   // UTC and no remote API: the time zone rules and the openssl CLI go too; crun starts containers, so runc goes.
-  assert.deepEqual(pruneRules(p).slice(PRUNE_RULES.length).map((r) => r.path), ['usr/share/zoneinfo', 'usr/bin/openssl', 'usr/sbin/runc']);
+  assert.deepEqual(pruneRules(p).slice(PRUNE_RULES.length).map((r) => r.path), ['usr/share/zoneinfo', 'usr/bin/openssl', 'usr/sbin/runc', 'usr/lib/x86_64-linux-gnu/libcrun.a']);
 });
 
 test('a time zone, a locale and a keyboard add their packages and prune their sources', () => {
   const p = makePlan(loadConfigText('timezone: Europe/Berlin\nlocale: de_DE.UTF-8\nkeyboard: de\n', 'my.yaml').config, o);
   for (const pkg of ['tzdata', 'locales', 'kbd', 'console-data']) assert.ok(p.packages.includes(pkg), pkg);
-  assert.deepEqual(pruneRules(p).slice(PRUNE_RULES.length).map((r) => r.path), ['usr/share/i18n', 'usr/share/keymaps', 'usr/bin/openssl', 'usr/sbin/runc']);
+  assert.deepEqual(pruneRules(p).slice(PRUNE_RULES.length).map((r) => r.path), ['usr/share/i18n', 'usr/share/keymaps', 'usr/bin/openssl', 'usr/sbin/runc', 'usr/lib/x86_64-linux-gnu/libcrun.a']);
 });
 
 test('bad time zone, locale and keyboard names: named at their line', () => {
