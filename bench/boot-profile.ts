@@ -83,7 +83,7 @@ async function profileAll(tmp: string): Promise<void> {
   }
   const decompressS = probes.length ? Math.min(...probes) : undefined;
   console.log(`  floor: same kernel, trivial init        ${floor.seconds.toFixed(1)} s`);
-  console.log(`  kernel setup + self-decompression       ${decompressS?.toFixed(2) ?? 'n/a (no "Probing EDD" line or no printk stamps)'} s (least of ${probes.length} probe boots, verbose kernel + earlyprintk: ${probes.map((d) => d.toFixed(2)).join(', ')})`);
+  console.log(`  kernel setup + self-decompression       ${decompressS?.toFixed(2) ?? 'n/a (neither a "Probing EDD" nor a "Booting from ROM" line, or no printk stamps)'} s (least of ${probes.length} probe boots, verbose kernel + earlyprintk: ${probes.map((d) => d.toFixed(2)).join(', ')})`);
 
   const runs: [string, Spec][] = [
     ['BIOS CD boot', { ...base, boot: { kind: 'cdrom', image: iso } }],

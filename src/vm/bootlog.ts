@@ -187,9 +187,13 @@ export function bootProfile(o: { powerOn: number; console: ConsoleText; log: rea
   return { total: prev, phases, clockSpread: zero.spread };
 }
 
-/** A probe boot (verbose kernel, earlyprintk): from the setup code's first line to the kernel's clock 0, s. */
+/**
+ * A probe boot (verbose kernel, earlyprintk): from the setup code's first line to the kernel's clock 0, s.
+ * A kernel without EDD (the tailored one) prints nothing from its setup code: then from SeaBIOS's last line
+ * before it jumps into the kernel ("Booting from ROM..."), which adds the option ROM's copying.
+ */
 export function decompressSeconds(c: ConsoleText): number | undefined {
-  const setup = arrival(c, /Probing EDD/);
+  const setup = arrival(c, /Probing EDD/) ?? arrival(c, /Booting from ROM/);
   const zero = uptimeZero(uptimeAnchors(c));
   return setup !== undefined && zero ? (zero.host - setup) / 1000 : undefined;
 }
