@@ -5,7 +5,7 @@
 // these packages.
 
 /** The built-in fragments merged over allnoconfig, in merge order: a later one wins over an earlier one. */
-export const KERNEL_FRAGMENTS = ['base', 'security', 'virt', 'hardware', 'net-drivers', 'fs', 'docker', 'swarm', 'crypto'] as const;
+export const KERNEL_FRAGMENTS = ['base', 'security', 'virt', 'hardware', 'net-drivers', 'fs', 'memory', 'docker', 'swarm', 'crypto'] as const;
 
 /**
  * Merged after those, with olddefconfig (only what they name changes): the trims that need CONFIG_EXPERT, which
@@ -25,7 +25,8 @@ export const KERNEL_BUILD_FORMAT = 2;
 /**
  * The ceiling the core test enforces on the tailored bzImage: issue 17's 5 MB. Measured (6.12.118, xz, host
  * gcc 12 for the steps): 6,370,304 bytes at -O2; 5,555,200 with -Os (CC_OPTIMIZE_FOR_SIZE); 4,936,704 without
- * KALLSYMS too (trim.config); in the build root (gcc 14), with SLUB_DEBUG and squashfs/EROFS off too, 4,944,896.
+ * KALLSYMS too (trim.config); in the build root (gcc 14), with SLUB_DEBUG and squashfs/EROFS off too, 4,944,896;
+ * with zram (memory.config), 4,965,376.
  * docs/kernel.md has the table.
  */
 export const TAILORED_KERNEL_BUDGET_BYTES = 5_000_000;

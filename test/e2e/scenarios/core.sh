@@ -59,6 +59,10 @@ for m in overlay br_netfilter nf_tables veth vxlan ip_vs xfrm_user dm-crypt; do
 	grep -q "/$m\.ko\$" "/lib/modules/$(uname -r)/modules.builtin" || fail "$m is not built in"
 done
 ok "Docker's and Swarm's drivers are built in; no module files"
+# Stage 1 set up swap compressed in RAM (zram, twice the RAM), which lets 256 MiB hold the root.
+zram=$(awk '$1 == "/dev/zram0" {print $3}' /proc/swaps)
+[ "${zram:-0}" -gt 1048576 ] || fail "no zram swap of twice the RAM: $(cat /proc/swaps)"
+ok "zram swap: $zram KiB"
 [ -r /proc/config.gz ] || fail "no /proc/config.gz"
 out=$(bash ./files/check-config.sh 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
 necessary=$(printf '%s\n' "$out" | sed -n '/^Generally Necessary:/,/^Optional Features:/p' | grep -- '- CONFIG_')
