@@ -159,7 +159,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     c
       .option('-m, --memory <MiB>', 'guest memory in MiB', '1024')
       .option('--cpus <n>', 'guest CPUs', '2')
-      .addOption(new Option('--firmware <kind>', 'BIOS or UEFI (OVMF)').choices(['bios', 'uefi']).default('bios'))
+      .addOption(new Option('--firmware <kind>', "BIOS, UEFI (OVMF), or UEFI enforcing Secure Boot with Microsoft's keys").choices(['bios', 'uefi', 'secure-boot']).default('bios'))
       .addOption(new Option('--boot-from <medium>', 'attach the image as').choices(['cdrom', 'usb', 'disk']).default('cdrom'))
       .option('--disk <file...>', 'extra disk image(s) to attach (virtio)')
       .option('--accel <accel>', 'kvm, tcg or auto (probe KVM, fall back to TCG)', 'auto')

@@ -38,6 +38,7 @@ export const WORK = {
   imagesInitrd: 'images.img', // the images as a second initrd for network boot
   grubEarly: 'grub-early.cfg', // the EFI GRUB's built-in configuration
   efiBin: 'BOOTX64.EFI',
+  secureBoot: 'secure-boot', // Debian's signed shim, GRUB and MokManager (boot.secure-boot), from the root stage
   isoRoot: 'iso', // the ISO's file tree
   iso: 'image.iso',
 } as const;

@@ -83,6 +83,9 @@ export const BootSchema = z.strictObject({
   cmdline: kernelCmdline.describe('kernel command line for the default menu entry'),
   timeout: z.number().int().min(0).max(300).describe('seconds the boot menu waits'),
   entries: z.array(BootEntrySchema).describe('extra menu entries (same kernel and initrd, another command line)'),
+  'secure-boot': z
+    .boolean()
+    .describe("UEFI boots through Debian's signed shim and GRUB, so machines with Secure Boot on start the image; needs a signed kernel (kernel.package: linux-image-amd64); about 5.8 MB more (docs/secure-boot.md)"),
 });
 
 const hostOrIp = z.string().regex(/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/, 'a host name or IPv4 address');

@@ -19,6 +19,7 @@ import { recordPackages, recordSources } from '../stages/record.js';
 import { storeRootRelativeRelocsOnce } from '../stages/relative.js';
 import { collectStage1Extras, decompressor, stage1ExtrasDir } from '../stages/stage1extras.js';
 import { shareWithStage1 } from '../stages/stage1shared.js';
+import { fetchSecureBoot } from '../stages/secureboot.js';
 import type { Step } from './step.js';
 
 /** What the inside steps carry from one to the next: the root and the report they fill in. */
@@ -45,6 +46,14 @@ export const INSIDE_STEPS: readonly Step<InsideRun>[] = [
     stage: true,
     run: async (r, l) => {
       r.report.kernel = await fetchKernel(r.ctx, r.root, l);
+    },
+  },
+  {
+    name: 'secure-boot',
+    stage: true,
+    when: (r) => r.ctx.plan.secureBoot,
+    run: async (r, l) => {
+      r.report.secureBoot = await fetchSecureBoot(r.ctx, r.root, l);
     },
   },
   {

@@ -29,7 +29,7 @@ export const KEEP_ENTRIES = 10;
 
 /** What an entry holds: the work-folder files the later stages read (the payload is named in inside.json). */
 export const ENTRY_FILES = [WORK.insideReport, WORK.busybox, WORK.vmlinuz, WORK.rootTail, WORK.rootList, WORK.rootPasswd, WORK.rootGroup];
-const ENTRY_DIRS = [WORK.stage1Extras];
+const ENTRY_DIRS = [WORK.stage1Extras, WORK.secureBoot];
 
 function hashTree(h: ReturnType<typeof createHash>, path: string, base = path): void {
   const st = lstatSync(path);

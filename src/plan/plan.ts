@@ -78,6 +78,8 @@ export interface BuildPlan {
   hooks: Config['hooks'];
   initramfs: { compression: 'xz' | 'zstd'; level: number };
   boot: { timeout: number; entries: BootEntry[] };
+  /** UEFI through Debian's signed shim and GRUB (stages/secureboot.ts). Outside `boot`: the root stage fetches them. */
+  secureBoot: boolean;
   iso: { volid: string };
   images: ImagePlan[];
   services: ServicePlan[];
@@ -138,6 +140,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
         ...c.boot.entries.map((e, i) => ({ id: `extra-${i + 1}`, title: e.title, cmdline: e.cmdline.trim() })),
       ],
     },
+    secureBoot: c.boot['secure-boot'],
     // ISO 9660 volume ids: upper case, digits and underscore, at most 32 characters.
     iso: { volid: c.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32) },
     images: planImages(c),

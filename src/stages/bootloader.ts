@@ -1,11 +1,13 @@
 // Stage "bootloader": GRUB for BIOS and UEFI with one shared grub.cfg, and the
 // FAT image (EFI system partition) that carries BOOTX64.EFI.
-import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import { mcopyArgv, mkfsFatArgv, mmdArgv } from '../tools/fat.js';
 import { BOOT_IMG, earlyConfig, grubCfg, grubHead, grubMenu, grubMkimageArgv } from '../tools/grub.js';
 import type { Context } from '../context.js';
+import { StageError } from '../errors.js';
+import { SECURE_BOOT_FILES } from './secureboot.js';
 
 /**
  * Size of the FAT image in KiB: the EFI binary plus 128 KiB for the FAT structures (boot sector, two
@@ -29,19 +31,44 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
   writeFileSync(early, earlyConfig(stamp));
   writeFileSync(join(iso, 'boot/grub/grub.cfg'), grubCfg({ timeout: p.boot.timeout, entries: p.boot.entries, kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' }));
   await run(grubMkimageArgv({ target: 'bios', output: join(iso, 'boot/grub/bios.img'), earlyConfig: early }), { log: logFile });
-  const efiBin = ctx.ws.efiBin;
-  await run(grubMkimageArgv({ target: 'efi', output: efiBin, earlyConfig: early }), { log: logFile });
-  const esp = join(iso, 'boot/grub/efi.img');
-  rmSync(esp, { force: true });
-  const env = { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch), MTOOLS_SKIP_CHECK: '1' };
-  await run(mkfsFatArgv(esp, espSizeKiB(statSync(efiBin).size), p.sourceDateEpoch), { log: logFile, env });
-  await run(mmdArgv(esp, ['::/EFI', '::/EFI/BOOT']), { log: logFile, env });
-  // mcopy -m keeps the file's own mtime: make it SOURCE_DATE_EPOCH, not the moment grub-mkimage ran.
-  utimesSync(efiBin, p.sourceDateEpoch, p.sourceDateEpoch);
-  await run(mcopyArgv(esp, efiBin, '::/EFI/BOOT/BOOTX64.EFI'), { log: logFile, env });
+  await buildEsp(ctx, join(iso, 'boot/grub/efi.img'), stamp, logFile);
   copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
   if (p.persistence) await installAssets(ctx, logFile);
   return { stamp };
+}
+
+/**
+ * The EFI system partition image (the ISO's El Torito UEFI image, a USB stick's EFI partition; d2d-install copies
+ * its EFI/BOOT to an installed disk): GRUB made here, with the early config embedded; or, with boot.secure-boot,
+ * Debian's signed shim, GRUB and MokManager (stages/secureboot.ts), whose GRUB reads /boot/grub/grub.cfg on the
+ * partition it was loaded from: there, the same search for the medium's stamp (without the first step, which
+ * would read this very file again).
+ */
+async function buildEsp(ctx: Context, esp: string, stamp: string, logFile: string): Promise<void> {
+  const p = ctx.plan;
+  const files: { file: string; to: string }[] = [];
+  if (p.secureBoot) {
+    for (const f of SECURE_BOOT_FILES) files.push({ file: join(ctx.ws.secureBoot, f.name), to: `::/EFI/BOOT/${f.name}` });
+    const cfg = join(ctx.ws.secureBoot, 'grub.cfg');
+    writeFileSync(cfg, earlyConfig(stamp, { besideFirst: false }));
+    files.push({ file: cfg, to: '::/boot/grub/grub.cfg' });
+  } else {
+    await run(grubMkimageArgv({ target: 'efi', output: ctx.ws.efiBin, earlyConfig: ctx.ws.grubEarly }), { log: logFile });
+    files.push({ file: ctx.ws.efiBin, to: '::/EFI/BOOT/BOOTX64.EFI' });
+  }
+  for (const f of files) {
+    if (!existsSync(f.file)) throw new StageError('bootloader', `${f.file} is missing (boot.secure-boot: the root stage fetches it; --no-cache rebuilds that stage)`, { logPath: logFile });
+  }
+  rmSync(esp, { force: true });
+  const env = { SOURCE_DATE_EPOCH: String(p.sourceDateEpoch), MTOOLS_SKIP_CHECK: '1' };
+  const bytes = files.reduce((n, f) => n + Math.ceil(statSync(f.file).size / 4096) * 4096, 0);
+  await run(mkfsFatArgv(esp, espSizeKiB(bytes), p.sourceDateEpoch), { log: logFile, env });
+  await run(mmdArgv(esp, ['::/EFI', '::/EFI/BOOT', ...(p.secureBoot ? ['::/boot', '::/boot/grub'] : [])]), { log: logFile, env });
+  for (const f of files) {
+    // mcopy -m keeps the file's own mtime: make it SOURCE_DATE_EPOCH, not the moment it was made or unpacked.
+    utimesSync(f.file, p.sourceDateEpoch, p.sourceDateEpoch);
+    await run(mcopyArgv(esp, f.file, f.to), { log: logFile, env });
+  }
 }
 
 /** The ISO's d2d/install: what d2d-install puts on a disk besides the kernel and initrd. */
@@ -52,7 +79,7 @@ async function installAssets(ctx: Context, logFile: string): Promise<void> {
   const dir = join(ctx.ws.isoRoot, INSTALL_DIR);
   mkdirSync(dir, { recursive: true });
   await run(grubMkimageArgv({ target: 'bios-disk', output: join(dir, 'core.img') }), { log: logFile });
-  await run(grubMkimageArgv({ target: 'efi-disk', output: join(dir, 'bootx64.efi') }), { log: logFile });
+  // No EFI program here: d2d-install takes the one in boot/grub/efi.img (its early config reads the menu beside it).
   copyFileSync(BOOT_IMG, join(dir, 'boot.img'));
   writeFileSync(join(dir, 'grub-head.cfg'), grubHead(p.boot.timeout));
   // @DIR@: the slot on the disk (/d2d/current or /d2d/previous), filled in by d2d-install.

@@ -26,6 +26,8 @@ export interface InsideReport {
   relativeRelocs?: RelativeRelocs[];
   /** Root files left out of the payload because stage 1 carries them and copies them in at boot (src/stages/stage1shared.ts). */
   fromStage1?: string[];
+  /** boot.secure-boot: the signed boot programs' packages (src/stages/secureboot.ts). */
+  secureBoot?: { name: string; version: string }[];
   pack: { files: number; bytes: number; payload: string; streams: number[]; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
@@ -42,6 +44,8 @@ export interface Manifest {
   /** source: where the kernel came from (package, suite and version; or the local files and their sha256). */
   kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
+  /** The UEFI boot path: GRUB made by this build, or Debian's signed shim + GRUB + MokManager (boot.secure-boot) and their package versions. */
+  uefi: { secureBoot: false } | { secureBoot: true; packages: { name: string; version: string }[] };
   rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[]; goExports: GoExports[]; relativeRelocs: RelativeRelocs[]; fromStage1: string[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
   images: ImageRecord[];
@@ -88,6 +92,7 @@ export async function makeManifest(o: {
       missingOptionalModules: inside.modules.missingOptional,
     },
     packages: inside.packages,
+    uefi: plan.secureBoot ? { secureBoot: true, packages: inside.secureBoot ?? [] } : { secureBoot: false },
     rootfs: {
       files: inside.pack.files,
       cpioBytes: inside.pack.bytes,

@@ -16,14 +16,13 @@ export const EFI_MODULES = [...COMMON, 'efi_gop', 'efi_uga', 'all_video'];
 export const BOOT_HYBRID_IMG = '/usr/lib/grub/i386-pc/boot_hybrid.img';
 
 /**
- * bios / efi: the ISO's images, which find the medium by its stamp (earlyConfig).
- * bios-disk / efi-disk: for a disk install (d2d-install), with no embedded config:
- * BIOS GRUB reads the first GPT partition (the ESP) of the disk it booted from,
- * "(,gpt1)" being filled in with the boot drive; EFI GRUB reads the partition it
- * was loaded from.
+ * bios / efi: the ISO's images, which find their menu (earlyConfig). The EFI one also boots a disk install:
+ * d2d-install copies it from the ISO's EFI system partition image (one program on the ISO, not two).
+ * bios-disk: for a disk install (d2d-install), with no embedded config: BIOS GRUB reads the first GPT
+ * partition (the ESP) of the disk it booted from, "(,gpt1)" being filled in with the boot drive.
  */
-export function grubMkimageArgv(o: { target: 'bios' | 'efi' | 'bios-disk' | 'efi-disk'; output: string; earlyConfig?: string }): string[] {
-  const format = { bios: 'i386-pc-eltorito', efi: 'x86_64-efi', 'bios-disk': 'i386-pc', 'efi-disk': 'x86_64-efi' }[o.target];
+export function grubMkimageArgv(o: { target: 'bios' | 'efi' | 'bios-disk'; output: string; earlyConfig?: string }): string[] {
+  const format = { bios: 'i386-pc-eltorito', efi: 'x86_64-efi', 'bios-disk': 'i386-pc' }[o.target];
   const mods = o.target.startsWith('bios') ? BIOS_MODULES : EFI_MODULES;
   const prefix = o.target === 'bios-disk' ? '(,gpt1)/boot/grub' : '/boot/grub';
   return ['grub-mkimage', '-O', format, '-o', o.output, '-p', prefix, ...(o.earlyConfig ? ['-c', o.earlyConfig] : []), ...mods];
@@ -32,9 +31,20 @@ export function grubMkimageArgv(o: { target: 'bios' | 'efi' | 'bios-disk' | 'efi
 /** The MBR code a disk install writes (d2d-install patches the sector of core.img into it). */
 export const BOOT_IMG = '/usr/lib/grub/i386-pc/boot.img';
 
-/** Embedded in both images: find our medium by its stamp file, then read the shared menu. */
-export function earlyConfig(stampPath: string): string {
-  return [`search --no-floppy --set=root --file ${stampPath}`, 'set prefix=($root)/boot/grub', 'configfile $prefix/grub.cfg', ''].join('\n');
+/**
+ * Embedded in both images: the menu beside the program when there is one (GRUB sets $prefix to /boot/grub on
+ * the device it was loaded from: the CD, or an installed disk's EFI system partition, where d2d-install puts
+ * this same EFI program), else find our medium by its stamp file (a USB stick, whose EFI program sits in the
+ * small FAT partition that holds no menu) and read the shared menu from it.
+ */
+export function earlyConfig(stampPath: string, o: { besideFirst: boolean } = { besideFirst: true }): string {
+  return [
+    ...(o.besideFirst ? ['if [ -f $prefix/grub.cfg ]; then configfile $prefix/grub.cfg; fi'] : []),
+    `search --no-floppy --set=root --file ${stampPath}`,
+    'set prefix=($root)/boot/grub',
+    'configfile $prefix/grub.cfg',
+    '',
+  ].join('\n');
 }
 
 function grubQuote(s: string): string {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { start } from '../exec/run.js';
 import { probeKvm } from './kvm.js';
-import { OVMF_VARS, qemuArgv, type VmSpec } from './qemu.js';
+import { OVMF_VARS, OVMF_VARS_MS, qemuArgv, type VmSpec } from './qemu.js';
 import { SerialConsole } from './console.js';
 import { Qmp } from './qmp.js';
 import { BOOT_MENU_COUNTDOWN } from './sentinels.js';
@@ -27,10 +27,10 @@ export function withInitrds<T extends Pick<VmSpec, 'boot'>>(spec: T, dir: string
 }
 
 /** UEFI guests need a writable copy of the firmware's variable store; put it in `dir`. */
-export function withFirmwareVars<T extends Pick<VmSpec, 'firmware'>>(spec: T, dir: string): T & { ovmfVars?: string } {
+export function withFirmwareVars<T extends Pick<VmSpec, 'firmware' | 'secureBoot'>>(spec: T, dir: string): T & { ovmfVars?: string } {
   if (spec.firmware !== 'uefi') return spec;
   const vars = join(dir, 'OVMF_VARS.fd');
-  copyFileSync(OVMF_VARS, vars);
+  copyFileSync(spec.secureBoot ? OVMF_VARS_MS : OVMF_VARS, vars);
   return { ...spec, ovmfVars: vars };
 }
 
@@ -122,6 +122,16 @@ export class Machine {
   /** Power off from inside (clean shutdown); kill QEMU if it does not stop in time. */
   async shutdown(timeoutMs = 90000): Promise<boolean> {
     (this.agentConsole ?? this.console).send('\npoweroff\n');
+    return this.awaitPowerOff(timeoutMs);
+  }
+
+  /** Press the ACPI power button (needs `qmp` at start); true if the guest then powered off by itself in time. */
+  async pressPowerButton(timeoutMs = 90000): Promise<boolean> {
+    await (await this.qmp()).powerButton();
+    return this.awaitPowerOff(timeoutMs);
+  }
+
+  private async awaitPowerOff(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const clean = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
     clearTimeout(timer); // a pending timer would keep the process alive after the VM is gone

@@ -33,10 +33,11 @@ export function imageBoot(image: string, bootFrom: string, cmdline: string): VmS
 }
 
 /** `tcgThreads`: the command's default when --tcg-threads is not given (see VmSpec.tcgThreads). */
-export function baseSpec(o: VmCliOptions, accel: 'kvm' | 'tcg', tcgThreads: 'single' | 'multi'): Pick<VmSpec, 'accel' | 'tcgThreads' | 'memoryMiB' | 'cpus' | 'firmware'> {
-  const firmware = o.firmware ?? 'bios';
-  if (firmware !== 'bios' && firmware !== 'uefi') throw new D2DError('E_USAGE', `--firmware must be bios or uefi`, { exitCode: ExitCode.usage });
+export function baseSpec(o: VmCliOptions, accel: 'kvm' | 'tcg', tcgThreads: 'single' | 'multi'): Pick<VmSpec, 'accel' | 'tcgThreads' | 'memoryMiB' | 'cpus' | 'firmware' | 'secureBoot'> {
+  const f = o.firmware ?? 'bios';
+  if (f !== 'bios' && f !== 'uefi' && f !== 'secure-boot') throw new D2DError('E_USAGE', `--firmware must be bios, uefi or secure-boot (UEFI enforcing Secure Boot, Microsoft's keys enrolled)`, { exitCode: ExitCode.usage });
+  const firmware = f === 'bios' ? 'bios' : 'uefi';
   const threads = o.tcgThreads ?? tcgThreads;
   if (threads !== 'single' && threads !== 'multi') throw new D2DError('E_USAGE', `--tcg-threads must be single or multi`, { exitCode: ExitCode.usage });
-  return { accel, tcgThreads: threads, memoryMiB: int('memory', o.memory, 1024, 128), cpus: int('cpus', o.cpus, 2, 1), firmware };
+  return { accel, tcgThreads: threads, memoryMiB: int('memory', o.memory, 1024, 128), cpus: int('cpus', o.cpus, 2, 1), firmware, ...(f === 'secure-boot' ? { secureBoot: true } : {}) };
 }

@@ -4,6 +4,13 @@
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/**
+ * Secure Boot: Debian's OVMF build that enforces it (it needs SMM, so that the OS cannot write the variable
+ * store behind the firmware's back), and a variable store with Microsoft's keys enrolled and Secure Boot on,
+ * as PCs ship: their UEFI CA signed shim.
+ */
+export const OVMF_CODE_SECBOOT = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+export const OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 
 export interface VmSpec {
   accel: 'kvm' | 'tcg';
@@ -21,6 +28,8 @@ export interface VmSpec {
   memoryMiB: number;
   cpus: number;
   firmware: 'bios' | 'uefi';
+  /** UEFI only: the firmware enforces Secure Boot, with Microsoft's keys enrolled (OVMF_CODE_SECBOOT). */
+  secureBoot?: boolean;
   /** Writable copy of OVMF_VARS for this VM (UEFI only). */
   ovmfVars?: string;
   /** The bootable image and how it is attached; or a kernel for network-boot style. */
@@ -57,11 +66,13 @@ export const TCG_CPU = 'qemu64';
 
 export function qemuArgv(s: VmSpec): string[] {
   const accel = s.accel === 'kvm' ? 'kvm' : `tcg,thread=${s.tcgThreads ?? 'single'}`;
-  const a = ['qemu-system-x86_64', '-machine', 'q35', '-accel', accel, '-cpu', s.accel === 'kvm' ? 'host' : (s.tcgCpu ?? TCG_CPU)];
+  if (s.secureBoot && s.firmware !== 'uefi') throw new Error('Secure Boot needs UEFI firmware');
+  const a = ['qemu-system-x86_64', '-machine', s.secureBoot ? 'q35,smm=on' : 'q35', '-accel', accel, '-cpu', s.accel === 'kvm' ? 'host' : (s.tcgCpu ?? TCG_CPU)];
   a.push('-m', String(s.memoryMiB), '-smp', String(s.cpus), '-nodefaults', '-no-user-config', '-vga', 'std');
   if (s.firmware === 'uefi') {
     if (!s.ovmfVars) throw new Error('UEFI needs a writable OVMF_VARS copy');
-    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`);
+    if (s.secureBoot) a.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${s.secureBoot ? OVMF_CODE_SECBOOT : OVMF_CODE}`);
     a.push('-drive', `if=pflash,format=raw,unit=1,file=${s.ovmfVars}`);
   }
   const b = s.boot;

@@ -99,6 +99,11 @@ export class Qmp {
     });
   }
 
+  /** Press the machine's ACPI power button (what a person does to shut a PC down). */
+  async powerButton(): Promise<void> {
+    await this.execute('system_powerdown');
+  }
+
   close(): void {
     this.fail(new Error('QMP: connection closed by the client'));
     this.sock.destroy();

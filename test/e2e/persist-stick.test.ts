@@ -57,7 +57,7 @@ describe('encrypted persistence on a USB stick', { skip: SKIP }, () => {
     assert.ok(stickHead.subarray(32768, volBlocks * 2048).equals(isoBytes.subarray(32768, volBlocks * 2048)), 'the ISO file system on the stick is unchanged');
 
     // Boot 2: three wrong passphrases, then the right one. Load and run a container, write files.
-    await withSession(LOG, () => Session.start(spec, LOG, 'stick 2: unlock, fill'), async (s) => {
+    await withSession(LOG, () => Session.start(spec, LOG, 'stick 2: unlock, fill; off by the power button', { qmp: true }), async (s) => {
       const said = await unlock(s, ['wrong one', 'wrong two', 'wrong three']);
       assert.match(said, /persistence: first use of \/dev\/\S+: making its file system/);
       await s.sh(waitDocker, 400000);
@@ -70,7 +70,12 @@ describe('encrypted persistence on a USB stick', { skip: SKIP }, () => {
       assert.match(st, /data\s+\/var\/lib\/docker\s+persisted/);
       assert.match(st, /settings\s+\/root\s+persisted/);
       assert.match(st, /key slots in use: 2/);
-      await s.off();
+      // The power button (QMP system_powerdown: the ACPI button) shuts down as cleanly as `poweroff`: the
+      // running container and the engine stopped, the volume closed (boot 3's file system check: clean).
+      await s.powerButton();
+      const down = (await s.waitFor(/d2d: power button: shutting down[\s\S]*?d2d: shutdown: done/, 60000))[0];
+      assert.match(down, /d2d: shutdown: stopping Docker/);
+      assert.match(down, /d2d: shutdown: persistence volume closed/);
     }, { disks: [stick] });
 
     // Boot 3: everything is there. Then ask for a settings reset.

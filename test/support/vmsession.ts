@@ -100,6 +100,11 @@ export class Session {
     assert.ok(await this.m.shutdown(180000), 'the guest powered off');
   }
 
+  /** Press the power button (needs `{ qmp: true }` at start); fails the test if the guest does not power off. */
+  async powerButton(): Promise<void> {
+    assert.ok(await this.m.pressPowerButton(180000), 'the guest powered off after its power button was pressed');
+  }
+
   /** Pull the plug. */
   kill(): void {
     this.m.kill();

@@ -121,6 +121,21 @@ for m in vxlan ip_vs; do
 done
 ok "swarm: encrypted overlay, and a service's published port answers through the routing mesh (vxlan, ip_vs, xfrm_user loaded)"
 
+# d2d-hw: the devices that found no driver, at boot on the console and on demand. Under QEMU's q35
+# with the tailored kernel: the standard VGA (no bochs driver: the EFI/VESA framebuffer serves it)
+# is one; every virtio device has its driver, so none may be listed.
+hw=$(d2d-hw) || fail "d2d-hw failed: $hw"
+echo "$hw" | grep -q '^pci [0-9a-f:.]* 1234:1111 display$' || fail "d2d-hw does not list the VGA, which has no driver: $hw"
+if echo "$hw" | grep -q ' 1af4:'; then fail "d2d-hw lists a virtio device, which has a driver: $hw"; fi
+all=$(d2d-hw --all)
+echo "$all" | grep -q '^pci [0-9a-f:.]* 1af4:1000 Ethernet: virtio-pci$' || fail "d2d-hw --all does not show the NIC's driver: $all"
+grep -q '] no driver: pci [0-9a-f:.]* 1234:1111 display$' /var/log/d2d-boot.log || fail "the boot log does not name the VGA without a driver"
+ok "d2d-hw: $(echo "$hw" | tr '\n' ';')"
+
+# The power button's listener runs (the button itself is pressed in the persistence tests).
+pidof acpid >/dev/null || fail "acpid is not running: $(cat /var/log/acpid.log 2>/dev/null)"
+ok "acpid listens for the power button"
+
 # The boot log is a profile: stage 1, init, sysinit and Docker ready, with rising uptimes.
 log=/var/log/d2d-boot.log
 for what in "stage 1: root file system unpacked" "init:" "sysinit: done" "docker: ready"; do
