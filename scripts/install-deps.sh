@@ -13,9 +13,11 @@ apt-get install -y -q --no-install-recommends \
 	grub-common grub-pc-bin grub-efi-amd64-bin dosfstools mtools xorriso skopeo \
 	qemu-system-x86 qemu-utils ovmf busybox-static \
 	shellcheck ca-certificates openssh-client docker-registry docker.io \
-	fdisk cryptsetup-bin
+	fdisk cryptsetup-bin sbsigntool openssl
 # Debian 12: QEMU 10.0 from bookworm-backports (the VM tests boot faster with it).
 "$(dirname "$0")/qemu-backports.sh"
+# virt-fw-vars (the Secure Boot test enrols a machine-owner key in OVMF's variable store with it).
+"$(dirname "$0")/virt-firmware.sh"
 # Node.js >= 20.19: Debian 13 ships it; on Debian 12 use the machine's Node 20.
 if ! command -v node >/dev/null 2>&1; then
 	apt-get install -y -q --no-install-recommends nodejs npm

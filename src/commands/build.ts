@@ -1,5 +1,6 @@
 // `debian2docker build`: load the config, make the plan, run the steps
 // (src/pipeline/steps.ts), publish the outputs (src/pipeline/publish.ts).
+import { mokSigned } from '../stages/bootloader.js';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aptCacheDir, stageCacheDir } from '../paths.js';
@@ -69,7 +70,7 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   const ws = workspace(join(draft.outDir, '.d2d-work', draft.name));
   const t0 = Date.now();
   const timings: Record<string, number> = {};
-  const needs = { zstd: draft.initramfs.compression === 'zstd' || draft.images.length > 0, skopeo: draft.images.some((im) => im.source.kind === 'registry') };
+  const needs = { zstd: draft.initramfs.compression === 'zstd' || draft.images.length > 0, skopeo: draft.images.some((im) => im.source.kind === 'registry'), sign: mokSigned(draft) };
   await runStage({ plan: draft, ws, timings }, 'preflight', async () => {
     await preflight(['build'], needs);
     if (draft.debian.snapshot) await checkSnapshotSupport();

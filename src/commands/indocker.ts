@@ -7,6 +7,8 @@
 // the output folder and the apt cache (read-write), each at the SAME path as on
 // the host, and runs the ordinary `debian2docker build` in it: so its messages,
 // exit codes and artifacts are the native build's, with nothing to translate.
+import { mokSigned } from '../stages/bootloader.js';
+import { ensureMok, MOK_ENV, mokDir } from '../stages/mok.js';
 import { publishedPaths } from '../pipeline/outputs.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,8 +150,9 @@ export async function ensureBuilder(o: { rebuild?: boolean; cache?: string; logD
 }
 
 /** What the container must see: the checkout, every file the config names, the output folder, the cache. */
-export function wantedBinds(o: { packageRoot: string; sources: readonly string[]; referenced: readonly { path: string; isDir: boolean }[]; outDir: string; cacheDirs: readonly string[] }): Bind[] {
+export function wantedBinds(o: { packageRoot: string; sources: readonly string[]; referenced: readonly { path: string; isDir: boolean }[]; outDir: string; cacheDirs: readonly string[]; mok?: string }): Bind[] {
   return binds([
+    ...(o.mok !== undefined ? [{ path: o.mok, writable: false }] : []),
     { path: o.packageRoot, writable: false },
     ...o.sources.map((f) => ({ path: folderOf(f, false), writable: false })),
     ...o.referenced.map((r) => ({ path: folderOf(r.path, r.isDir), writable: false })),
@@ -180,6 +183,9 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
   const kernels = plan.kernel.source.kind === 'build' ? kernelCacheDir() : undefined;
   if (kernels) mkdirSync(kernels, { recursive: true });
   const image = await ensureBuilder({ rebuild: opts.rebuildBuilder, cache, logDir: join(cacheBase, 'debian2docker') });
+  // The machine-owner key (boot.secure-boot with a kernel Debian did not sign) is made here, on the host, and
+  // lent to the container read-only: the key stays the host user's.
+  const mok = mokSigned(plan) ? await ensureMok(mokDir()) : undefined;
 
   const c = loaded.config;
   const referenced = [
@@ -189,7 +195,7 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
     ...(c.kernel.fragments ?? []).map((f) => ({ path: f, isDir: false })),
   ];
   mkdirSync(outDir, { recursive: true });
-  const mounts = wantedBinds({ packageRoot: PACKAGE_ROOT, sources: loaded.sources.filter((s) => !s.startsWith(PACKAGE_ROOT + '/')), referenced, outDir, cacheDirs: [cache, kernels].filter((d) => d !== undefined) });
+  const mounts = wantedBinds({ packageRoot: PACKAGE_ROOT, sources: loaded.sources.filter((s) => !s.startsWith(PACKAGE_ROOT + '/')), referenced, outDir, cacheDirs: [cache, kernels].filter((d) => d !== undefined), mok: mok?.dir });
   const giveBack = [...publishedPaths(plan), join(outDir, '.d2d-work'), ...(cache ? [cache] : []), ...(kernels ? [kernels] : [])];
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -197,6 +203,7 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
   const env: Record<string, string> = { D2D_OWNER: `${uid}:${gid}`, D2D_CHOWN: JSON.stringify(giveBack) };
   // The container finds the mounted caches where the host has them: the kernel cache also with --no-cache.
   if (cache || kernels) env.XDG_CACHE_HOME = cacheBase;
+  if (mok) env[MOK_ENV] = mok.dir;
   for (const k of ['SOURCE_DATE_EPOCH', 'http_proxy', 'https_proxy', 'no_proxy']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   const argv = runArgv({ image, name, binds: mounts, env, workdir: PACKAGE_ROOT, command: ['node', join(PACKAGE_ROOT, 'dist/src/indocker-entry.js'), ...innerArgs({ ...opts, config, outDir })] });
 

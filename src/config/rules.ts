@@ -101,18 +101,6 @@ function containerNames(c: Config): Issue[] {
   );
 }
 
-/** Under Secure Boot, Debian's signed GRUB starts only a kernel signed with a key shim trusts. */
-function secureBootKernel(c: Config): Issue[] {
-  if (!c.boot['secure-boot'] || c.kernel.package !== undefined) return [];
-  return [
-    {
-      path: ['boot', 'secure-boot'],
-      message:
-        "Secure Boot needs a kernel signed with a key shim trusts: set kernel.package: linux-image-amd64 (Debian's signed kernel); a compiled or local kernel is unsigned, and a machine with Secure Boot on would refuse it (docs/secure-boot.md)",
-    },
-  ];
-}
-
 export function crossRules(c: Config): Issue[] {
-  return [...servicePorts(c), ...mounts(c), ...imageTags(c), ...filePaths(c), ...containerNames(c), ...secureBootKernel(c)];
+  return [...servicePorts(c), ...mounts(c), ...imageTags(c), ...filePaths(c), ...containerNames(c)];
 }

@@ -25,6 +25,8 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'mkfs.fat', pkg: 'dosfstools', purpose: 'makes the EFI system partition image', needed: 'build' },
   { tool: 'mcopy', pkg: 'mtools', purpose: 'fills the EFI system partition image', needed: 'build' },
   { tool: 'xorriso', pkg: 'xorriso', purpose: 'writes the hybrid ISO', needed: 'build' },
+  { tool: 'sbsign', pkg: 'sbsigntool', purpose: 'signs the kernel with your machine-owner key (boot.secure-boot with a kernel Debian did not sign)', needed: 'build' },
+  { tool: 'openssl', pkg: 'openssl', purpose: 'makes the machine-owner key (boot.secure-boot with a kernel Debian did not sign)', needed: 'build' },
   { tool: 'qemu-system-x86_64', pkg: 'qemu-system-x86', purpose: 'boots images (run, test)', needed: 'vm' },
   { tool: 'qemu-img', pkg: 'qemu-utils', purpose: 'creates disk images for tests', needed: 'vm' },
   { tool: 'qemu-system-x86_64', pkg: 'ovmf', purpose: 'UEFI firmware for QEMU', file: '/usr/share/OVMF/OVMF_CODE_4M.fd', needed: 'vm' },

@@ -8,6 +8,34 @@ import { BOOT_IMG, earlyConfig, grubCfg, grubHead, grubMenu, grubMkimageArgv } f
 import type { Context } from '../context.js';
 import { StageError } from '../errors.js';
 import { SECURE_BOOT_FILES } from './secureboot.js';
+import { ensureMok, mokDir, signKernel, type Mok } from './mok.js';
+import type { BuildPlan } from '../plan/plan.js';
+
+/** boot.secure-boot with a kernel Debian did not sign: the build signs it with the machine-owner key. */
+export function mokSigned(p: Pick<BuildPlan, 'secureBoot' | 'kernel'>): boolean {
+  return p.secureBoot && p.kernel.source.kind !== 'package';
+}
+
+/**
+ * With Secure Boot, a menu entry (UEFI only) that starts MokManager, to enrol the machine-owner key once: its
+ * certificate is EFI/BOOT/mok.der. On an installed disk GRUB's root is the EFI partition itself; on the ISO the
+ * program is inside the EFI partition image.
+ */
+export function grubMokManagerEntry(): string {
+  return [
+    'if [ "$grub_platform" = efi ]; then',
+    "  menuentry 'Enrol a machine-owner key (MokManager: EFI/BOOT/mok.der)' --id mokmanager {",
+    '    if [ -f /EFI/BOOT/mmx64.efi ]; then',
+    '      chainloader /EFI/BOOT/mmx64.efi',
+    '    else',
+    '      loopback esp /boot/grub/efi.img',
+    '      chainloader (esp)/EFI/BOOT/mmx64.efi',
+    '    fi',
+    '  }',
+    'fi',
+    '',
+  ].join('\n');
+}
 
 /**
  * Size of the FAT image in KiB: the EFI binary plus 128 KiB for the FAT structures (boot sector, two
@@ -29,10 +57,13 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
   writeFileSync(join(iso, stamp), `${p.name}\n`);
   const early = ctx.ws.grubEarly;
   writeFileSync(early, earlyConfig(stamp));
-  writeFileSync(join(iso, 'boot/grub/grub.cfg'), grubCfg({ timeout: p.boot.timeout, entries: p.boot.entries, kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' }));
+  writeFileSync(join(iso, 'boot/grub/grub.cfg'), grubCfg({ timeout: p.boot.timeout, entries: p.boot.entries, kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' }) + (mokSigned(p) ? grubMokManagerEntry() : ''));
   await run(grubMkimageArgv({ target: 'bios', output: join(iso, 'boot/grub/bios.img'), earlyConfig: early }), { log: logFile });
-  await buildEsp(ctx, join(iso, 'boot/grub/efi.img'), stamp, logFile);
-  copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
+  const mok = mokSigned(p) ? await ensureMok(mokDir(), logFile) : undefined;
+  await buildEsp(ctx, join(iso, 'boot/grub/efi.img'), stamp, logFile, mok);
+  // A kernel Debian did not sign, under boot.secure-boot: signed with the machine-owner key (stages/mok.ts).
+  if (mok) await signKernel(mok, ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'), logFile);
+  else copyFileSync(ctx.ws.vmlinuz, join(iso, 'boot/vmlinuz'));
   if (p.persistence) await installAssets(ctx, logFile);
   return { stamp };
 }
@@ -44,11 +75,17 @@ export async function buildBootloader(ctx: Context, logFile: string): Promise<{ 
  * partition it was loaded from: there, the same search for the medium's stamp (without the first step, which
  * would read this very file again).
  */
-async function buildEsp(ctx: Context, esp: string, stamp: string, logFile: string): Promise<void> {
+async function buildEsp(ctx: Context, esp: string, stamp: string, logFile: string, mok: Mok | undefined): Promise<void> {
   const p = ctx.plan;
   const files: { file: string; to: string }[] = [];
   if (p.secureBoot) {
     for (const f of SECURE_BOOT_FILES) files.push({ file: join(ctx.ws.secureBoot, f.name), to: `::/EFI/BOOT/${f.name}` });
+    // The machine-owner key's certificate, for MokManager's "Enroll key from disk" (d2d-install copies EFI/BOOT).
+    if (mok) {
+      const der = join(ctx.ws.secureBoot, 'mok.der');
+      copyFileSync(mok.der, der);
+      files.push({ file: der, to: '::/EFI/BOOT/mok.der' });
+    }
     const cfg = join(ctx.ws.secureBoot, 'grub.cfg');
     writeFileSync(cfg, earlyConfig(stamp, { besideFirst: false }));
     files.push({ file: cfg, to: '::/boot/grub/grub.cfg' });
@@ -82,6 +119,8 @@ async function installAssets(ctx: Context, logFile: string): Promise<void> {
   // No EFI program here: d2d-install takes the one in boot/grub/efi.img (its early config reads the menu beside it).
   copyFileSync(BOOT_IMG, join(dir, 'boot.img'));
   writeFileSync(join(dir, 'grub-head.cfg'), grubHead(p.boot.timeout));
+  // After the menus on the disk (d2d-install): the MokManager entry, with a kernel signed by the machine-owner key.
+  if (mokSigned(p)) writeFileSync(join(dir, 'grub-tail.cfg'), grubMokManagerEntry());
   // @DIR@: the slot on the disk (/d2d/current or /d2d/previous), filled in by d2d-install.
   writeFileSync(join(dir, 'menu.cfg'), grubMenu(p.boot.entries, '@DIR@/vmlinuz', '@DIR@/initrd.img'));
   writeFileSync(join(dir, 'build'), `BUILD=${p.configHash}\nNAME=${p.name}\nDATE=${new Date(p.sourceDateEpoch * 1000).toISOString()}\n`);

@@ -1,4 +1,6 @@
 // Stage "manifest": what was built, from what. Written as NAME.manifest.json.
+import { mokSigned } from './bootloader.js';
+import { ensureMok, mokDir, mokFingerprint } from './mok.js';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sha256File } from '../fsutil.js';
@@ -45,7 +47,7 @@ export interface Manifest {
   kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
   /** The UEFI boot path: GRUB made by this build, or Debian's signed shim + GRUB + MokManager (boot.secure-boot) and their package versions. */
-  uefi: { secureBoot: false } | { secureBoot: true; packages: { name: string; version: string }[] };
+  uefi: { secureBoot: false } | { secureBoot: true; packages: { name: string; version: string }[]; /** a kernel Debian did not sign: the machine-owner key's certificate that signed it (SHA-256) */ kernelSignedBy?: string };
   rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[]; goExports: GoExports[]; relativeRelocs: RelativeRelocs[]; fromStage1: string[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
   images: ImageRecord[];
@@ -92,7 +94,7 @@ export async function makeManifest(o: {
       missingOptionalModules: inside.modules.missingOptional,
     },
     packages: inside.packages,
-    uefi: plan.secureBoot ? { secureBoot: true, packages: inside.secureBoot ?? [] } : { secureBoot: false },
+    uefi: plan.secureBoot ? { secureBoot: true, packages: inside.secureBoot ?? [], ...(mokSigned(plan) ? { kernelSignedBy: await mokFingerprint(await ensureMok(mokDir())) } : {}) } : { secureBoot: false },
     rootfs: {
       files: inside.pack.files,
       cpioBytes: inside.pack.bytes,

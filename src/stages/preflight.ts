@@ -16,6 +16,8 @@ export interface ToolStatus extends HostTool {
 export interface ConditionalTools {
   zstd?: boolean;
   skopeo?: boolean;
+  /** sbsign and openssl: boot.secure-boot with a kernel Debian did not sign (stages/mok.ts). */
+  sign?: boolean;
 }
 
 export async function checkTools(needed: readonly HostTool['needed'][], opts: ConditionalTools = {}): Promise<ToolStatus[]> {
@@ -24,6 +26,7 @@ export async function checkTools(needed: readonly HostTool['needed'][], opts: Co
     if (!needed.includes(t.needed)) continue;
     if (t.tool === 'zstd' && !opts.zstd) continue;
     if (t.tool === 'skopeo' && !opts.skopeo) continue;
+    if ((t.tool === 'sbsign' || t.tool === 'openssl') && !opts.sign) continue;
     const found = t.file !== undefined ? existsSync(t.file) : (await which(t.tool)) !== undefined;
     res.push({ ...t, found });
   }

@@ -27,10 +27,10 @@ export function withInitrds<T extends Pick<VmSpec, 'boot'>>(spec: T, dir: string
 }
 
 /** UEFI guests need a writable copy of the firmware's variable store; put it in `dir`. */
-export function withFirmwareVars<T extends Pick<VmSpec, 'firmware' | 'secureBoot'>>(spec: T, dir: string): T & { ovmfVars?: string } {
+export function withFirmwareVars<T extends Pick<VmSpec, 'firmware' | 'secureBoot' | 'varsFrom'>>(spec: T, dir: string): T & { ovmfVars?: string } {
   if (spec.firmware !== 'uefi') return spec;
   const vars = join(dir, 'OVMF_VARS.fd');
-  copyFileSync(spec.secureBoot ? OVMF_VARS_MS : OVMF_VARS, vars);
+  copyFileSync(spec.varsFrom ?? (spec.secureBoot ? OVMF_VARS_MS : OVMF_VARS), vars);
   return { ...spec, ovmfVars: vars };
 }
 

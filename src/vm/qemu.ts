@@ -30,6 +30,8 @@ export interface VmSpec {
   firmware: 'bios' | 'uefi';
   /** UEFI only: the firmware enforces Secure Boot, with Microsoft's keys enrolled (OVMF_CODE_SECBOOT). */
   secureBoot?: boolean;
+  /** UEFI only: the variable store to start from (a copy is used) instead of OVMF's own, e.g. one with a machine-owner key enrolled. */
+  varsFrom?: string;
   /** Writable copy of OVMF_VARS for this VM (UEFI only). */
   ovmfVars?: string;
   /** The bootable image and how it is attached; or a kernel for network-boot style. */

@@ -155,6 +155,8 @@ services:
     execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', DROPIN_LABEL, '-o', join(OUT, 'dropin.iso'), drop]);
     const hostPort = await freePort();
     const r = await testImageReport(join(OUT, 'd2d-images.iso'), {
+      // UEFI (OVMF) from the CD: the boot matrix's cell no other test has (docs/harness.md).
+      firmware: 'uefi',
       bootFrom: 'cdrom',
       disk: [join(OUT, 'dropin.iso')],
       scenario: SCENARIO,

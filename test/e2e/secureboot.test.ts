@@ -1,14 +1,15 @@
 // End to end: boot.secure-boot. One build (Debian's signed kernel, Debian's signed shim and GRUB fetched
 // by apt in the image's root), booted by OVMF enforcing Secure Boot with Microsoft's keys enrolled, as a
-// PC ships: from the CD and from a USB stick, each to Docker with lockdown on and Docker's modules
-// loaded; and the same ISO with its kernel's signature removed, which GRUB must refuse.
+// PC ships: from the CD, from a USB stick and installed to a disk, each to Docker with lockdown on and
+// Docker's modules loaded; and the same ISO with its kernel's signature removed, which GRUB must refuse.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImageReport } from '../../src/commands/test.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { OVMF_VARS_MS } from '../../src/vm/qemu.js';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { Session, withSession } from '../support/vmsession.js';
 import { assertPassed } from './checks.js';
@@ -70,6 +71,16 @@ describe('Secure Boot: signed shim, GRUB and kernel', { skip: SKIP }, () => {
     assert.match(readFileSync(join(OUT, 'console-usb.log'), 'utf8'), /BdsDxe: starting Boot\d+ "UEFI QEMU QEMU USB/);
   });
 
+  test('installed to a disk (d2d-install copies the signed programs), Secure Boot on: Docker ready; lockdown on', { timeout: 25 * 60000 }, async () => {
+    const disk = join(OUT, 'disk.img');
+    rmSync(disk, { force: true });
+    const r = await cli(['install', ISO, '--disk', disk, '--size', '2G', '--yes', '--console-log', join(OUT, 'install.log')]);
+    assert.equal(r.status, 0, r.stderr);
+    const report = await testImageReport(disk, { firmware: 'secure-boot', bootFrom: 'disk', scenario: SCENARIO, consoleLog: join(OUT, 'console-disk.log') });
+    assertPassed(report, ['scenario']);
+    assert.match(readFileSync(join(OUT, 'console-disk.log'), 'utf8'), /BdsDxe: starting Boot\d+ "UEFI Misc Device/);
+  });
+
   test('a kernel without a valid signature is refused under Secure Boot', { timeout: 15 * 60000 }, async () => {
     const kernel = join(OUT, 'vmlinuz.unsigned');
     writeFileSync(kernel, unsignedPe(readFileSync(join(OUT, 'd2d-sb.kernel'))));
@@ -81,6 +92,67 @@ describe('Secure Boot: signed shim, GRUB and kernel', { skip: SKIP }, () => {
     rmSync(log, { force: true });
     await withSession(log, () => Session.start({ boot: { kind: 'cdrom', image: iso }, firmware: 'uefi', secureBoot: true }, log, 'unsigned kernel, Secure Boot on'), async (s) => {
       // Debian's GRUB asks shim to verify the kernel before it loads it.
+      await s.waitFor(/error: (bad shim signature|.*invalid signature)/i, 600000);
+      s.kill();
+    });
+    assert.doesNotMatch(readFileSync(log, 'utf8'), /Linux version/);
+  });
+});
+
+/** shim's own GUID, the owner MokManager gives the keys it enrols. */
+const SHIM_GUID = '605dab50-e046-4300-abb6-3dd810dd8b23';
+
+describe('Secure Boot with the compiled kernel, signed with a machine-owner key', { skip: SKIP }, () => {
+  const out = e2eDir('secureboot-mok');
+  const mok = join(out, 'mok');
+  const iso = join(out, 'd2d-sbmok.iso');
+  let manifest: Manifest;
+  let stderr = '';
+
+  before(async () => {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    // The default kernel (compiled, unsigned), and a key folder that does not exist yet: made on first use.
+    writeFileSync(join(out, 'sbmok.yaml'), 'name: d2d-sbmok\ninitramfs:\n  compression: zstd\n  level: 3\nboot:\n  secure-boot: true\n');
+    const r = await cli(['build', join(out, 'sbmok.yaml'), '-o', out], { env: { DEBIAN2DOCKER_MOK_DIR: mok } });
+    assert.equal(r.status, 0, `build failed:\n${r.stderr}`);
+    stderr = r.stderr;
+    manifest = JSON.parse(readFileSync(join(out, 'd2d-sbmok.manifest.json'), 'utf8')) as Manifest;
+  }, { timeout: 40 * 60000 });
+
+  test('the key is made on first use, private, and stays out of the image; the ISO\'s kernel carries its signature', () => {
+    assert.match(stderr, new RegExp(`made a machine-owner key for Secure Boot in ${mok.replace(/[.+]/g, '\\$&')}`));
+    assert.equal(statSync(mok).mode & 0o777, 0o700);
+    assert.equal(statSync(join(mok, 'mok.key')).mode & 0o777, 0o600);
+    const fp = execFileSync('openssl', ['x509', '-in', join(mok, 'mok.crt'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).replace(/^.*=/, '').trim();
+    assert.ok(manifest.uefi.secureBoot && manifest.uefi.kernelSignedBy === fp, JSON.stringify(manifest.uefi));
+    const kernel = join(out, 'vmlinuz.iso');
+    execFileSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/boot/vmlinuz', kernel], { stdio: 'pipe' });
+    execFileSync('sbverify', ['--cert', join(mok, 'mok.crt'), kernel], { stdio: 'pipe' });
+    // Not the key, anywhere on the medium (the initrd's payload is compressed: the key file's name is looked for in its listing too).
+    const keyPem = readFileSync(join(mok, 'mok.key'), 'utf8').split('\n')[1]!;
+    assert.ok(!readFileSync(iso).includes(Buffer.from(keyPem)), 'the private key is not on the ISO');
+    assert.ok(!JSON.stringify(manifest).includes('mok.key'));
+  });
+
+  test('enrolled as MokManager would: Secure Boot on, the signed compiled kernel boots to Docker', { timeout: 20 * 60000 }, async () => {
+    const vars = join(out, 'vars-mok.fd');
+    execFileSync('virt-fw-vars', ['--input', OVMF_VARS_MS, '--output', vars, '--add-mok', SHIM_GUID, join(mok, 'mok.crt')], { stdio: 'pipe' });
+    const log = join(out, 'console-mok.log');
+    rmSync(log, { force: true });
+    await withSession(log, () => Session.start({ boot: { kind: 'cdrom', image: iso }, firmware: 'uefi', secureBoot: true, varsFrom: vars }, log, 'MOK enrolled'), async (s) => {
+      await s.waitFor(/d2d: docker: ready/, 600000);
+      assert.equal((await s.sh("od -An -t u1 -j 4 -N 1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c | tr -d ' '")).trim(), '1', 'Secure Boot is on');
+      assert.equal((await s.sh('uname -r')).trim(), manifest.kernel.version);
+      await s.sh('docker info --format "{{.ServerVersion}}"');
+      await s.off();
+    });
+  });
+
+  test('not enrolled: the same kernel, signed with a key shim does not know, is refused', { timeout: 15 * 60000 }, async () => {
+    const log = join(out, 'console-nomok.log');
+    rmSync(log, { force: true });
+    await withSession(log, () => Session.start({ boot: { kind: 'cdrom', image: iso }, firmware: 'uefi', secureBoot: true }, log, 'MOK not enrolled'), async (s) => {
       await s.waitFor(/error: (bad shim signature|.*invalid signature)/i, 600000);
       s.kill();
     });

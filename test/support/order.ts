@@ -16,6 +16,7 @@ export const FIRST = [
   'e2e/desktop',
   'e2e/images',
   'e2e/kernel',
+  'e2e/secureboot',
   'e2e/persist-stick',
   'e2e/persist-install',
   'e2e/indocker',

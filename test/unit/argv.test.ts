@@ -152,6 +152,15 @@ test('qemu: UEFI USB stick, forwards bound to 127.0.0.1, KVM uses host CPU', () 
   assert.throws(() => qemuArgv({ accel: 'tcg', memoryMiB: 512, cpus: 1, firmware: 'uefi', boot: { kind: 'usb', image: 'a' }, serial: 'stdio', display: 'none', network: { restrict: true } }), /OVMF_VARS/);
 });
 
+test('qemu: Secure Boot: SMM, the secure flash, and the firmware build that enforces it', () => {
+  const a = qemuArgv({ accel: 'tcg', memoryMiB: 1024, cpus: 2, firmware: 'uefi', secureBoot: true, ovmfVars: '/t/vars.fd', boot: { kind: 'cdrom', image: 'a.iso' }, serial: 'stdio', display: 'none', network: { restrict: true } });
+  assert.deepEqual(a.slice(0, 3), ['qemu-system-x86_64', '-machine', 'q35,smm=on']);
+  const g = a.indexOf('-global');
+  assert.equal(a[g + 1], 'driver=cfi.pflash01,property=secure,value=on');
+  assert.ok(a.includes('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd'));
+  assert.throws(() => qemuArgv({ accel: 'tcg', memoryMiB: 1024, cpus: 2, firmware: 'bios', secureBoot: true, boot: { kind: 'cdrom', image: 'a.iso' }, serial: 'stdio', display: 'none', network: { restrict: true } }), /needs UEFI/);
+});
+
 test('qemu: TCG runs its vCPUs in one host thread unless multi is asked for; KVM takes no thread mode', () => {
   const spec = { memoryMiB: 512, cpus: 2, firmware: 'bios' as const, boot: { kind: 'cdrom' as const, image: 'a.iso' }, serial: 'stdio' as const, display: 'none' as const, network: { restrict: true } };
   const accelOf = (a: string[]): string | undefined => a[a.indexOf('-accel') + 1];

@@ -89,6 +89,7 @@ const BAD: Bad[] = [
     line: 5,
     message: /^at most 10 sessions \(VT2 to VT11\)$/,
   },
+
 ];
 
 for (const bad of BAD) {
