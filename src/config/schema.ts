@@ -85,7 +85,7 @@ export const BootSchema = z.strictObject({
   entries: z.array(BootEntrySchema).describe('extra menu entries (same kernel and initrd, another command line)'),
   'secure-boot': z
     .boolean()
-    .describe("UEFI boots through Debian's signed shim and GRUB, so machines with Secure Boot on start the image: Debian's kernel (kernel.package) as it is signed; any other kernel signed by the build with your machine-owner key, enrolled once per machine (DEBIAN2DOCKER_MOK_DIR, made on first use). About 5.8 MB more (docs/secure-boot.md)"),
+    .describe("UEFI boots through Debian's signed shim and GRUB, so machines with Secure Boot on start the image: Debian's kernel (kernel.package) as it is signed; any other kernel signed by the build with your machine-owner key, enrolled once per machine (DEBIAN2DOCKER_MOK_DIR, made on first use). About 3.5 MB more (docs/secure-boot.md)"),
 });
 
 const hostOrIp = z.string().regex(/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/, 'a host name or IPv4 address');
