@@ -39,8 +39,9 @@ export interface TestReport {
 
 /** The kernel command line for network-boot style runs: the one the image's manifest recorded. */
 export function cmdlineFor(image: string): string {
-  const manifest = image.replace(/\.(kernel|iso|initrd)$/, '.manifest.json');
-  if (existsSync(manifest)) {
+  // Only for a build's own outputs: a disk image (an install) has no manifest beside it, and is no JSON.
+  const manifest = /\.(kernel|iso|initrd)$/.test(image) ? image.replace(/\.(kernel|iso|initrd)$/, '.manifest.json') : undefined;
+  if (manifest !== undefined && existsSync(manifest)) {
     const m = JSON.parse(readFileSync(manifest, 'utf8')) as { config?: { normalised?: { boot?: { cmdline?: string } } } };
     if (m.config?.normalised?.boot?.cmdline) return m.config.normalised.boot.cmdline;
   }

@@ -4,11 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CommanderError } from 'commander';
 import { exitOf, makeProgram, type CliApi } from '../../src/cli.js';
 import { planFor } from '../../src/commands/build.js';
+import { cmdlineFor } from '../../src/commands/test.js';
 import { D2DError } from '../../src/errors.js';
 import { buildResult, testResult } from '../../src/results.js';
 import type { Manifest } from '../../src/stages/manifest.js';
@@ -180,4 +182,16 @@ test('test -p HOST:GUEST (repeatable): the forwards reach the API; a bad one sto
   const g = fake();
   await assert.rejects(run(g.api, ['test', 'x.iso', '-p', '8080']), /-p 8080: give HOST:GUEST/);
   assert.deepEqual(g.calls, []);
+});
+
+test('test: the kernel command line comes from a build\'s manifest, never from a disk image that has none', () => {
+  const d = mkdtempSync(join(tmpdir(), 'd2d-cmdline-'));
+  try {
+    writeFileSync(join(d, 'disk.img'), 'not json at all');
+    assert.equal(cmdlineFor(join(d, 'disk.img')), 'console=tty0 console=ttyS0,115200 quiet');
+    writeFileSync(join(d, 'x.manifest.json'), JSON.stringify({ config: { normalised: { boot: { cmdline: 'console=ttyS0 custom' } } } }));
+    assert.equal(cmdlineFor(join(d, 'x.kernel')), 'console=ttyS0 custom');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
