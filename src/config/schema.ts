@@ -54,7 +54,7 @@ export const KernelSchema = z
     build: packageName
       .regex(/^linux-source-\d/, 'a Debian kernel source package such as linux-source-6.12')
       .optional()
-      .describe("compile the kernel from this Debian source package (e.g. linux-source-6.12, from debian.suite) with debian2docker's tailored configuration: Docker's, Swarm's and the image's hardware needs built in, no debug info. Built once per source version and configuration, then cached (a first build takes minutes). The default (linux-source-6.12), except with desktop sessions. Not signed for Secure Boot"),
+      .describe("compile the kernel from this Debian source package (e.g. linux-source-6.12, from debian.suite) with debian2docker's tailored configuration: Docker's, Swarm's and the image's hardware needs built in, no debug info. Built once per source version and configuration, then cached (a first build takes minutes). The default (linux-source-6.12), except with desktop sessions. With boot.secure-boot, signed with your machine-owner key"),
     fragments: z
       .array(z.string().regex(/\.config$/, 'must be a Kconfig fragment file (*.config)'))
       .optional()
