@@ -10,6 +10,7 @@ import { runVm } from './commands/run.js';
 import { parsePublish } from './vm/publish.js';
 import { testImageReport, verdictLine } from './commands/test.js';
 import { install } from './commands/install.js';
+import { DEFAULT_DISK_SIZE, FORMATS, outputChoice } from './plan/formats.js';
 import { loadConfig } from './config/load.js';
 import { jsonSchema } from './config/schema.js';
 import { D2DError } from './errors.js';
@@ -72,8 +73,14 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     .option('--app <image>', 'make the machine boot straight into this one container app, locked (a tag from images:, a registry reference, or a docker save tarball)')
     .option('--app-text', 'with --app: a text app, on its VT with a terminal instead of a display server')
     .option('--app-network', 'with --app: give the app the network (default: none)')
+    .option('--format <list>', `what to write, separated by commas: ${FORMATS.join(', ')} (raw and qcow2: a disk image that boots with BIOS and UEFI, see docs/disk-images.md)`, 'iso')
+    .option('--disk-size <size>', `with --format raw or qcow2: the disk image's size, e.g. 8G (default ${DEFAULT_DISK_SIZE})`)
     .option('--json', 'when done, print one JSON document on stdout: the artifacts with their paths, sizes and sha256 (progress stays on stderr)')
-    .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; rebuildKernel?: boolean; app?: string; appText?: boolean; appNetwork?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (config: string | undefined, o: { output: string; cache: boolean; keepWork?: boolean; inDocker?: boolean; rebuildBuilder?: boolean; rebuildKernel?: boolean; app?: string; appText?: boolean; appNetwork?: boolean; format: string; diskSize?: string; json?: boolean }, cmd: Command) => {
+      const outputs = outputChoice(o.format, o.diskSize);
+      if (o.inDocker && outputs.diskBytes !== null) {
+        cmd.error(`error: --format ${o.format} does not work with --in-docker yet (the disk image is installed in a QEMU VM): build the ISO with --in-docker, then run \`debian2docker install NAME.iso --disk NAME.raw --size ${o.diskSize ?? DEFAULT_DISK_SIZE}\` on this host`, { exitCode: 2 });
+      }
       if (o.rebuildBuilder && !o.inDocker) cmd.error('error: --rebuild-builder only applies with --in-docker', { exitCode: 2 });
       if ((o.appText || o.appNetwork) && !o.app) cmd.error('error: --app-text and --app-network only apply with --app', { exitCode: 2 });
       if (o.app && o.inDocker) cmd.error('error: --app does not work with --in-docker yet: build natively, or put the session in the config (docs/desktop.md)', { exitCode: 2 });
@@ -90,7 +97,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
         // The container wrote the artifacts at the same paths as here: the host's plan names the manifest.
         manifestPath = planFor({ config, outDir: o.output }).plan.artifacts.manifest;
       } else {
-        manifestPath = (await api.build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildKernel: o.rebuildKernel })).manifestPath;
+        manifestPath = (await api.build({ config, outDir: o.output, noCache: !o.cache, keepWork: o.keepWork, rebuildKernel: o.rebuildKernel, outputs })).manifestPath;
       }
       if (o.json) json(buildResult(JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest, manifestPath));
     });

@@ -41,6 +41,8 @@ export const WORK = {
   secureBoot: 'secure-boot', // Debian's signed shim, GRUB and MokManager (boot.secure-boot), from the root stage
   isoRoot: 'iso', // the ISO's file tree
   iso: 'image.iso',
+  rawDisk: 'disk.raw', // build --format raw/qcow2: the ISO installed onto a disk image (stages/diskimage.ts)
+  qcow2Disk: 'disk.qcow2',
 } as const;
 
 export type Workspace = { readonly dir: string } & { readonly [K in keyof typeof WORK]: string };

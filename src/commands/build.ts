@@ -15,6 +15,8 @@ import { cacheKey, codeHash, isConfigError, packageVersions, StageCache, type Ca
 import { runSteps } from '../pipeline/step.js';
 import { STEPS, type BuildRun } from '../pipeline/steps.js';
 import { publish } from '../pipeline/publish.js';
+import { outputsOf } from '../pipeline/outputs.js';
+import type { OutputChoice } from '../plan/formats.js';
 import { log } from '../log.js';
 import { onInterrupt } from '../interrupt.js';
 
@@ -25,6 +27,8 @@ export interface BuildOptions {
   keepWork?: boolean;
   /** kernel.build: compile the kernel anew even if the kernel cache has it. */
   rebuildKernel?: boolean;
+  /** --format, --disk-size (default: the ISO). */
+  outputs?: OutputChoice;
 }
 
 export function sourceDateEpoch(): number {
@@ -35,7 +39,7 @@ export function sourceDateEpoch(): number {
 
 export function planFor(opts: BuildOptions): { plan: BuildPlan; config: ReturnType<typeof loadConfig>['config'] } {
   const loaded = loadConfig(opts.config);
-  return { plan: makePlan(loaded.config, { outDir: opts.outDir, configHash: loaded.hash, sourceDateEpoch: sourceDateEpoch() }), config: loaded.config };
+  return { plan: makePlan(loaded.config, { outDir: opts.outDir, configHash: loaded.hash, sourceDateEpoch: sourceDateEpoch(), outputs: opts.outputs }), config: loaded.config };
 }
 
 function epochFromEnv(): boolean {
@@ -72,7 +76,8 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
   const timings: Record<string, number> = {};
   const needs = { zstd: draft.initramfs.compression === 'zstd' || draft.images.length > 0, skopeo: draft.images.some((im) => im.source.kind === 'registry'), sign: mokSigned(draft) };
   await runStage({ plan: draft, ws, timings }, 'preflight', async () => {
-    await preflight(['build'], needs);
+    // A disk image is installed in a VM (qemu, OVMF) by the installer, read out of the ISO (xorriso, sfdisk).
+    await preflight(draft.diskBytes !== null ? ['build', 'vm', 'install'] : ['build'], needs);
     if (draft.debian.snapshot) await checkSnapshotSupport();
   });
   rmSync(ws.dir, { recursive: true, force: true });
@@ -84,7 +89,15 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     await runSteps(r, STEPS);
     const manifestPath = await publish(r, config, t0);
     if (!opts.keepWork) rmSync(ws.dir, { recursive: true, force: true });
-    log.ok(`${r.ctx.plan.artifacts.iso} (${(statSync(r.ctx.plan.artifacts.iso).size / 1e6).toFixed(1)} MB) in ${timings.total?.toFixed(0)} s`);
+    const made = outputsOf(r.ctx.plan)
+      .filter((o) => o.kind !== 'kernel' && o.kind !== 'initrd' && o.kind !== 'images')
+      .map((o) => {
+        const st = statSync(r.ctx.plan.artifacts[o.kind]);
+        // A raw disk image is mostly holes: its size, and what it takes on disk.
+        const used = o.kind === 'raw' ? `, ${((st.blocks * 512) / 1e6).toFixed(1)} MB used` : '';
+        return `${r.ctx.plan.artifacts[o.kind]} (${(st.size / 1e6).toFixed(1)} MB${used})`;
+      });
+    log.ok(`${made.length ? made.join(', ') : `${r.ctx.plan.artifacts.kernel} and .initrd`} in ${timings.total?.toFixed(0)} s`);
     return { plan: r.ctx.plan, manifestPath };
   } catch (e) {
     if (!opts.keepWork) keepOnlyLogs(ws.dir);

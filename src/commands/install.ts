@@ -20,6 +20,7 @@ import { log } from '../log.js';
 import { during, lastGuestStep } from '../exec/progress.js';
 import { partitionTableArgv } from '../tools/sfdisk.js';
 import { extractArgv } from '../tools/xorriso.js';
+import { parseSize } from '../sizes.js';
 
 export interface InstallOptions {
   disk: string;
@@ -34,17 +35,11 @@ export interface InstallOptions {
   accel?: string;
   memory?: string;
   consoleLog?: string;
+  /** Where the installer's own messages go (default: standard output); a build sends them to its log. */
+  report?: (text: string) => void;
 }
 
 const usage = (message: string, hint?: string): D2DError => new D2DError('E_USAGE', message, { exitCode: ExitCode.usage, hint });
-
-/** "8G", "512M", "2048" (MiB) -> bytes. */
-export function parseSize(s: string): number {
-  const m = /^(\d+)([KMGT]?)(i?B)?$/i.exec(s.trim());
-  if (!m) throw usage(`--size must be a size such as 8G or 512M, got '${s}'`);
-  const unit = { '': 2 ** 20, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
-  return Number(m[1]) * unit;
-}
 
 /** The GPT partition names on a disk or disk image ([] when it has no partition table). */
 export async function partitionNames(disk: string): Promise<string[]> {
@@ -166,10 +161,12 @@ export async function install(image: string, o: InstallOptions): Promise<number>
       if (o.persistSize) args.push('--persist-size', o.persistSize);
       writing = true;
       const r = await during('installer VM: installing', () => '', agent.exec(`d2d-install ${shellQuote(args)} 2>&1; s=$?; rm -f /run/d2d-install.pass; sync; (exit $s)`, 30 * 60000), emit);
-      process.stdout.write(r.output.replace(/\r/g, '') + '\n');
+      (o.report ?? ((t: string) => process.stdout.write(t)))(r.output.replace(/\r/g, '') + '\n');
       await m.shutdown(120000);
       if (r.status !== 0) throw new D2DError('E_INSTALL', `the installer failed (exit ${r.status}); ${o.disk} may be half written`, { hint: 'its messages are above' });
-      log.ok(`installed ${name} on ${o.disk}: boots with BIOS and UEFI${upgrade ? ' (previous build kept as the fallback entry)' : ''}`);
+      const done = `installed ${name} on ${o.disk}: boots with BIOS and UEFI${upgrade ? ' (previous build kept as the fallback entry)' : ''}`;
+      if (o.report) log.info(done);
+      else log.ok(done);
       return 0;
     };
     try {

@@ -28,7 +28,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'sbsign', pkg: 'sbsigntool', purpose: 'signs the kernel with your machine-owner key (boot.secure-boot with a kernel Debian did not sign)', needed: 'build' },
   { tool: 'openssl', pkg: 'openssl', purpose: 'makes the machine-owner key (boot.secure-boot with a kernel Debian did not sign)', needed: 'build' },
   { tool: 'qemu-system-x86_64', pkg: 'qemu-system-x86', purpose: 'boots images (run, test)', needed: 'vm' },
-  { tool: 'qemu-img', pkg: 'qemu-utils', purpose: 'creates disk images for tests', needed: 'vm' },
+  { tool: 'qemu-img', pkg: 'qemu-utils', purpose: 'creates disk images (tests, build --format qcow2)', needed: 'vm' },
   { tool: 'qemu-system-x86_64', pkg: 'ovmf', purpose: 'UEFI firmware for QEMU', file: '/usr/share/OVMF/OVMF_CODE_4M.fd', needed: 'vm' },
   { tool: 'xorriso', pkg: 'xorriso', purpose: 'reads the kernel and initrd out of the ISO (install)', needed: 'install' },
   { tool: 'sfdisk', pkg: 'fdisk', purpose: 'reads the target disk\'s partitions (install)', needed: 'install' },

@@ -5,7 +5,7 @@
 import type { Workspace } from '../context.js';
 import type { BuildPlan } from '../plan/plan.js';
 
-export type OutputKind = 'iso' | 'kernel' | 'initrd' | 'images';
+export type OutputKind = 'iso' | 'kernel' | 'initrd' | 'images' | 'raw' | 'qcow2';
 
 export interface Output {
   kind: OutputKind;
@@ -13,14 +13,21 @@ export interface Output {
   work: (ws: Workspace) => string;
   /** Whether a build of this plan makes it. */
   has: (plan: BuildPlan) => boolean;
+  /**
+   * Moved into the output folder rather than copied: a disk image is gigabytes, mostly holes, that a copy
+   * would write out in full. The work folder is inside the output folder, so it is a rename.
+   */
+  move?: boolean;
 }
 
 /** In the manifest's order. */
 export const OUTPUTS: readonly Output[] = [
-  { kind: 'iso', work: (ws) => ws.iso, has: () => true },
+  { kind: 'iso', work: (ws) => ws.iso, has: (p) => p.formats.includes('iso') },
   { kind: 'kernel', work: (ws) => ws.vmlinuz, has: () => true },
   { kind: 'initrd', work: (ws) => ws.initrd, has: () => true },
   { kind: 'images', work: (ws) => ws.imagesInitrd, has: (p) => p.images.length > 0 },
+  { kind: 'raw', work: (ws) => ws.rawDisk, has: (p) => p.formats.includes('raw'), move: true },
+  { kind: 'qcow2', work: (ws) => ws.qcow2Disk, has: (p) => p.formats.includes('qcow2'), move: true },
 ];
 
 /** The outputs a build of this plan makes. */

@@ -21,7 +21,7 @@ export async function publish(r: BuildRun, config: Config, t0: number): Promise<
   const partials = [...outputs.map((o) => partial(a[o.kind])), partial(a.manifest)];
   const off = onInterrupt(() => partials.forEach((p) => rmSync(p, { force: true })));
   try {
-    for (const o of outputs) copyFileSync(o.work(ws), partial(a[o.kind]));
+    for (const o of outputs) (o.move ? renameSync : copyFileSync)(o.work(ws), partial(a[o.kind]));
     timings.total = (Date.now() - t0) / 1000;
     const manifest = await makeManifest({
       plan,

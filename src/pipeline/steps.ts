@@ -10,6 +10,7 @@ import { buildBootloader } from '../stages/bootloader.js';
 import { buildImages, type ImageRecord } from '../stages/images.js';
 import { buildImagesInitrd, buildInitrd } from '../stages/initrd.js';
 import { buildIso } from '../stages/iso.js';
+import { buildDiskImage, buildQcow2 } from '../stages/diskimage.js';
 import { buildLayer } from '../stages/layer.js';
 import type { InsideReport } from '../stages/manifest.js';
 import { buildRootfs, type AptSetup } from '../stages/rootfs.js';
@@ -122,6 +123,19 @@ export const STEPS: readonly Step<BuildRun>[] = [
     run: async (r, l) => {
       await buildIso(r.ctx, l);
     },
+  },
+  // build --format raw,qcow2: the ISO installed onto a disk image by its own installer, in a VM (about a minute under TCG).
+  {
+    name: 'disk-image',
+    stage: true,
+    when: (r) => r.ctx.plan.diskBytes !== null,
+    run: async (r, l) => buildDiskImage(r.ctx, l),
+  },
+  {
+    name: 'qcow2',
+    stage: true,
+    when: (r) => r.ctx.plan.formats.includes('qcow2'),
+    run: async (r, l) => buildQcow2(r.ctx, l),
   },
 ];
 

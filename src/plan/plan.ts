@@ -8,6 +8,8 @@ import { planImages, planServices, type ImagePlan, type ServicePlan } from './im
 import { kernelSource, type KernelSource } from './kernel.js';
 import { DESKTOP_MODULES, DESKTOP_PACKAGES, planDesktop, type DesktopPlan } from './desktop.js';
 import type { BootEntry } from '../tools/grub.js';
+import { D2DError, ExitCode } from '../errors.js';
+import type { Format, OutputChoice } from './formats.js';
 
 export type { BootEntry };
 
@@ -63,7 +65,11 @@ export interface BuildPlan {
   name: string;
   configHash: string;
   outDir: string;
-  artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string };
+  artifacts: { iso: string; kernel: string; initrd: string; manifest: string; images: string; raw: string; qcow2: string };
+  /** What the build writes (build --format); the kernel and initrd always. */
+  formats: Format[];
+  /** The disk images' size (raw or qcow2 among the formats), else null. */
+  diskBytes: number | null;
   debian: { suite: string; mirror: string; components: string[]; variant: string; sources: AptSource[]; snapshot: string };
   packages: string[];
   kernel: { source: KernelSource; modules: { required: string[]; optional: string[] } };
@@ -100,6 +106,20 @@ export interface PlanOptions {
   outDir: string;
   configHash: string;
   sourceDateEpoch: number;
+  /** build --format and --disk-size (default: the ISO only). */
+  outputs?: OutputChoice;
+}
+
+/** The formats, checked against the config: a disk image is made by the image's own installer, which persistence brings. */
+function diskOutputs(c: Config, o: OutputChoice): Pick<BuildPlan, 'formats' | 'diskBytes'> {
+  if (o.diskBytes !== null && !c.persistence.enabled) {
+    const f = o.formats.filter((x) => x !== 'iso').join(',');
+    throw new D2DError('E_USAGE', `--format ${f}: this config turns persistence off (persistence.enabled: false), and with it the installer that lays out a disk image`, {
+      exitCode: ExitCode.usage,
+      hint: 'build the ISO and network-boot files only, or turn persistence back on',
+    });
+  }
+  return { formats: [...o.formats], diskBytes: o.diskBytes };
 }
 
 export function makePlan(c: Config, o: PlanOptions): BuildPlan {
@@ -110,7 +130,8 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     name: c.name,
     configHash: o.configHash,
     outDir,
-    artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images') },
+    artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images'), raw: a('raw'), qcow2: a('qcow2') },
+    ...diskOutputs(c, o.outputs ?? { formats: ['iso'], diskBytes: null }),
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules, c.desktop.sessions.length > 0 ? DESKTOP_MODULES : []) },

@@ -5,7 +5,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
-import { aptGetArgv, debFileName, kernelRequest, kernelSourceStanza, KERNEL_SOURCES_FILE, parseAptSources, parseSimulatedInstalls, updateKernelSourceArgv } from '../tools/apt.js';
+import { kernelRequest, kernelSourceStanza, KERNEL_SOURCES_FILE, parseAptSources, updateKernelSourceArgv } from '../tools/apt.js';
+import { fetchPackages } from './aptfetch.js';
 import { isKernelPackage } from '../tools/dpkgdeb.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import type { KernelSource } from '../plan/kernel.js';
@@ -46,25 +47,17 @@ export async function fetchFromApt(ctx: Context, root: string, src: Extract<Kern
       });
     }
     const request = kernelRequest(src.package, src.extraSuite);
-    let sim: string;
-    try {
-      sim = (await run(aptGetArgv(root, ['-s', 'install', request]), { log: logFile, capture: true, env: ENV })).stdout;
-    } catch (e) {
-      throw new StageError('kernel', `kernel package '${src.package}' cannot be installed from ${src.suite}${e instanceof CommandError ? `\n${e.tail}` : ''}`, {
-        logPath: logFile,
-        code: 'E_UNKNOWN_PACKAGE',
-        exitCode: ExitCode.config,
-        hint: 'check kernel.package and kernel.suite: `apt-cache search linux-image` lists the kernels of a suite',
-        cause: e,
-      });
-    }
-    const packages = parseSimulatedInstalls(sim).filter((p) => isKernelPackage(p.name) || p.name === src.package);
-    await run(aptGetArgv(root, ['--download-only', 'install', request]), { log: logFile, env: ENV });
-    const archives = join(root, 'var/cache/apt/archives');
-    const debs = packages.map((p) => {
-      const deb = join(archives, debFileName(p.name, p.version));
-      if (!existsSync(deb)) throw new StageError('kernel', `apt did not download ${p.name} ${p.version} (${deb})`, { logPath: logFile });
-      return deb;
+    const { packages, debs } = await fetchPackages(root, [request], (name) => isKernelPackage(name) || name === src.package, {
+      stage: 'kernel',
+      logFile,
+      unknown: (e) =>
+        new StageError('kernel', `kernel package '${src.package}' cannot be installed from ${src.suite}${e instanceof CommandError ? `\n${e.tail}` : ''}`, {
+          logPath: logFile,
+          code: 'E_UNKNOWN_PACKAGE',
+          exitCode: ExitCode.config,
+          hint: 'check kernel.package and kernel.suite: `apt-cache search linux-image` lists the kernels of a suite',
+          cause: e,
+        }),
     });
     return { packages, debs, aptSource };
   } finally {

@@ -10,12 +10,10 @@
 import { existsSync, mkdirSync, rmSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
-import { aptGetArgv, debFileName, parseSimulatedInstalls } from '../tools/apt.js';
+import { fetchPackages } from './aptfetch.js';
 import { extractArgv } from '../tools/dpkgdeb.js';
 import { StageError } from '../errors.js';
 import type { Context } from '../context.js';
-
-export const SECURE_BOOT_PACKAGES = ['shim-signed', 'grub-efi-amd64-signed', 'shim-helpers-amd64-signed'] as const;
 
 /** The programs, where their packages keep them, and their names in EFI/BOOT (shim starts grubx64.efi and mmx64.efi beside it). */
 export const SECURE_BOOT_FILES = [
@@ -24,26 +22,19 @@ export const SECURE_BOOT_FILES = [
   { pkg: 'shim-helpers-amd64-signed', from: 'usr/lib/shim/mmx64.efi.signed', name: 'mmx64.efi' },
 ] as const;
 
-export type SecureBootOrigin = { name: string; version: string }[];
+export const SECURE_BOOT_PACKAGES: readonly string[] = SECURE_BOOT_FILES.map((f) => f.pkg);
 
-const ENV = { DEBIAN_FRONTEND: 'noninteractive' };
+export type SecureBootOrigin = { name: string; version: string }[];
 
 /** Fetch and unpack the signed programs into the work folder's secure-boot/ (named as in EFI/BOOT); the packages' versions. */
 export async function fetchSecureBoot(ctx: Context, root: string, logFile: string): Promise<SecureBootOrigin> {
   const dir = ctx.ws.secureBoot;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const sim = (await run(aptGetArgv(root, ['-s', 'install', ...SECURE_BOOT_PACKAGES]), { log: logFile, capture: true, env: ENV })).stdout;
-  const all = parseSimulatedInstalls(sim);
-  const wanted = all.filter((p) => (SECURE_BOOT_PACKAGES as readonly string[]).includes(p.name));
-  await run(aptGetArgv(root, ['--download-only', 'install', ...SECURE_BOOT_PACKAGES]), { log: logFile, env: ENV });
+  const { packages, debs } = await fetchPackages(root, [...SECURE_BOOT_PACKAGES], (name) => SECURE_BOOT_PACKAGES.includes(name), { stage: 'secure-boot', logFile });
   const tmp = mkdtempSync(join(dir, '.x-'));
   try {
-    for (const p of wanted) {
-      const deb = join(root, 'var/cache/apt/archives', debFileName(p.name, p.version));
-      if (!existsSync(deb)) throw new StageError('secure-boot', `apt did not download ${p.name} ${p.version} (${deb})`, { logPath: logFile });
-      await run(extractArgv(deb, tmp), { log: logFile });
-    }
+    for (const deb of debs) await run(extractArgv(deb, tmp), { log: logFile });
     for (const f of SECURE_BOOT_FILES) {
       const src = join(tmp, f.from);
       if (!existsSync(src)) {
@@ -57,5 +48,5 @@ export async function fetchSecureBoot(ctx: Context, root: string, logFile: strin
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return wanted.map((p) => ({ name: p.name, version: p.version }));
+  return packages.map((p) => ({ name: p.name, version: p.version }));
 }

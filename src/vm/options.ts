@@ -29,6 +29,8 @@ export function imageBoot(image: string, bootFrom: string, cmdline: string): VmS
     return { kind: 'kernel', kernel: image, initrd, append: cmdline, ...(existsSync(images) ? { extraInitrds: [images] } : {}) };
   }
   if (bootFrom !== 'cdrom' && bootFrom !== 'usb' && bootFrom !== 'disk') throw new D2DError('E_USAGE', `--boot-from must be cdrom, usb or disk`, { exitCode: ExitCode.usage });
+  // A disk image (build --format raw, qcow2) is a disk, or a USB stick: never a CD, whatever the default says.
+  if (/\.(raw|qcow2)$/.test(image)) return { kind: bootFrom === 'usb' ? 'usb' : 'disk', image };
   return { kind: bootFrom, image };
 }
 

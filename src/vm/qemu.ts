@@ -66,6 +66,9 @@ export interface VmSpec {
  */
 export const TCG_CPU = 'qemu64';
 
+/** How QEMU reads an image file: qcow2 by its name (build --format qcow2), else raw (an ISO, a raw disk image). */
+export const imageFormat = (file: string): 'raw' | 'qcow2' => (file.endsWith('.qcow2') ? 'qcow2' : 'raw');
+
 export function qemuArgv(s: VmSpec): string[] {
   const accel = s.accel === 'kvm' ? 'kvm' : `tcg,thread=${s.tcgThreads ?? 'single'}`;
   if (s.secureBoot && s.firmware !== 'uefi') throw new Error('Secure Boot needs UEFI firmware');
@@ -86,14 +89,14 @@ export function qemuArgv(s: VmSpec): string[] {
     // The image is never modified by a test boot: read-only, or a throw-away overlay for disks.
     const ro = b.writable ? '' : b.kind === 'cdrom' ? ',readonly=on' : ',snapshot=on';
     const media = b.kind === 'cdrom' ? ',media=cdrom' : '';
-    a.push('-drive', `if=none,id=boot,format=raw,file=${b.image}${media}${ro}`);
+    a.push('-drive', `if=none,id=boot,format=${imageFormat(b.image)},file=${b.image}${media}${ro}`);
     if (b.kind === 'cdrom') a.push('-device', 'ide-cd,drive=boot,bootindex=0');
     else if (b.kind === 'usb') a.push('-device', 'usb-storage,bus=xhci.0,drive=boot,removable=on,bootindex=0');
     else a.push('-device', 'virtio-blk-pci,drive=boot,bootindex=0');
   }
   if (s.cdrom) a.push('-drive', `if=none,id=cd,format=raw,file=${s.cdrom},media=cdrom,readonly=on`, '-device', 'ide-cd,drive=cd');
   (s.disks ?? []).forEach((d, i) => {
-    a.push('-drive', `if=none,id=disk${i},format=${d.format ?? 'raw'},file=${d.file}${d.readonly ? ',readonly=on' : ''}`);
+    a.push('-drive', `if=none,id=disk${i},format=${d.format ?? imageFormat(d.file)},file=${d.file}${d.readonly ? ',readonly=on' : ''}`);
     if (d.usb) a.push('-device', `usb-storage,bus=xhci.0,drive=disk${i},removable=on${d.serial ? `,serial=${d.serial}` : ''}`);
     else a.push('-device', `virtio-blk-pci,drive=disk${i}${d.serial ? `,serial=${d.serial}` : ''}`);
   });

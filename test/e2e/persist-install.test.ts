@@ -1,10 +1,11 @@
 // End to end, install to disk (docs/persistence.md): `install` to a disk image with encrypted
 // persistence, boot it with BIOS, upgrade it to a newer build, boot that with UEFI, and boot the
-// previous build from the fallback entry. Two small builds: the second is the newer build.
+// previous build from the fallback entry. Two small builds: the second is the newer build, and also
+// written as raw and qcow2 disk images (build --format, docs/disk-images.md), booted with BIOS and UEFI.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, SKIP } from './helpers.js';
 import { Session, withSession } from '../support/vmsession.js';
@@ -17,7 +18,7 @@ describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
   before(async () => {
     freshDir(OUT);
     await buildPersist(OUT, 'd2d-persist');
-    await buildPersist(OUT, 'd2d-persist-new');
+    await buildPersist(OUT, 'd2d-persist-new', ['--format', 'iso,raw,qcow2', '--disk-size', '3G']);
   }, { timeout: 40 * 60000 });
 
   test('install to a disk image: BIOS boot with persistence; upgrade to a newer build, UEFI boots it; the fallback entry boots the old one', { timeout: 60 * 60000 }, async () => {
@@ -74,5 +75,37 @@ describe('install to disk, upgrade, fallback entry', { skip: SKIP }, () => {
       assert.equal((await s.sh('cat /data/inst.txt')).trim(), 'installed-data');
       await s.off();
     }, { disks: [disk] });
+  });
+
+  test('build --format raw,qcow2: the raw disk image boots with BIOS and makes persistence in its free space; the qcow2 one boots with UEFI', { timeout: 30 * 60000 }, async () => {
+    const raw = join(OUT, 'd2d-persist-new.raw');
+    const qcow2 = join(OUT, 'd2d-persist-new.qcow2');
+    const manifest = JSON.parse(readFileSync(join(OUT, 'd2d-persist-new.manifest.json'), 'utf8')) as { artifacts: Record<string, { file: string; bytes: number }> };
+    assert.deepEqual(Object.keys(manifest.artifacts).sort(), ['initrd', 'iso', 'kernel', 'qcow2', 'raw']);
+    // --disk-size 3G, sparse: the image's own blocks only.
+    assert.equal(statSync(raw).size, 3 * 2 ** 30);
+    assert.equal(manifest.artifacts.raw!.bytes, 3 * 2 ** 30);
+    assert.ok(statSync(raw).blocks * 512 < 300e6, `the raw image is sparse: ${statSync(raw).blocks * 512} bytes used`);
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', qcow2], { encoding: 'utf8' })) as { format: string; 'virtual-size': number };
+    assert.deepEqual([info.format, info['virtual-size']], ['qcow2', 3 * 2 ** 30]);
+    const names = (JSON.parse(execFileSync('sfdisk', ['--json', raw], { encoding: 'utf8' })) as { partitiontable: { partitions: { name?: string }[] } }).partitiontable.partitions.map((p) => p.name);
+    assert.deepEqual(names, ['d2d-esp', 'd2d-bios'], 'ESP and BIOS boot partition; the rest is free for persistence');
+
+    // Booted as `debian2docker test` would: a throw-away overlay, the image file unchanged.
+    await withSession(LOG, () => Session.start({ boot: { kind: 'disk', image: raw }, firmware: 'bios' }, LOG, 'disk image: raw, BIOS', { bootMenu: 'enter' }), async (s) => {
+      await s.waitFor(/d2d: docker: ready/, 300000);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '2');
+      // The owner's own passphrase, on the machine: a new LUKS partition after the image's two.
+      await s.sh(`printf '%s' '${PASS}' >/run/p && d2d-persist create --yes --passphrase-file /run/p`, 300000);
+      const parts = await s.sh(`for p in /sys/class/block/vda[0-9]*; do sed -n 's/^PARTNAME=//p' "$p/uevent"; done | tr '\n' ' '`);
+      assert.equal(parts.trim(), 'd2d-esp d2d-bios d2d-persist', 'persistence made in the free space');
+      await s.off();
+    });
+    await withSession(LOG, () => Session.start({ boot: { kind: 'disk', image: qcow2 }, firmware: 'uefi' }, LOG, 'disk image: qcow2, UEFI', { bootMenu: 'enter' }), async (s) => {
+      await s.waitFor(/d2d: docker: ready/, 300000);
+      assert.equal((await s.sh('cat /etc/d2d-generation')).trim(), '2');
+      assert.equal((await s.sh('[ -d /sys/firmware/efi ] && echo uefi')).trim(), 'uefi');
+      await s.off();
+    });
   });
 });

@@ -45,14 +45,17 @@ const CONFIG = (name: string, generation: number): string =>
     '',
   ].join('\n');
 
-/** Build d2d-persist (generation 1) or d2d-persist-new (generation 2, the "newer build" an install is upgraded to) into out. */
-export async function buildPersist(out: string, name: 'd2d-persist' | 'd2d-persist-new'): Promise<void> {
+/**
+ * Build d2d-persist (generation 1) or d2d-persist-new (generation 2, the "newer build" an install is upgraded to) into out;
+ * `extra`: more build options (--format).
+ */
+export async function buildPersist(out: string, name: 'd2d-persist' | 'd2d-persist-new', extra: string[] = []): Promise<void> {
   // Working on these tests: D2D_E2E_REUSE=1 keeps the images of the last run.
   if (process.env.D2D_E2E_REUSE === '1' && existsSync(join(out, `${name}.iso`))) return;
   const dir = join(out, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.yaml'), CONFIG(name, name === 'd2d-persist' ? 1 : 2));
-  const r = await cli(['build', join(dir, 'config.yaml'), '-o', out], { env: { SOURCE_DATE_EPOCH: SHARED_ROOT.sourceDateEpoch } });
+  const r = await cli(['build', join(dir, 'config.yaml'), '-o', out, ...extra], { env: { SOURCE_DATE_EPOCH: SHARED_ROOT.sourceDateEpoch } });
   assert.equal(r.status, 0, `build of ${name} failed:\n${r.stderr}`);
 }
 

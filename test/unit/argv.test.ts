@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mmdebstrapArgv } from '../../src/tools/mmdebstrap.js';
 import { xorrisoArgv, isoDate } from '../../src/tools/xorriso.js';
-import { parseSize } from '../../src/commands/install.js';
+import { parseSize } from '../../src/sizes.js';
 import { grubMkimageArgv, grubCfg, earlyConfig, BIOS_MODULES, EFI_MODULES } from '../../src/tools/grub.js';
 import { qemuArgv } from '../../src/vm/qemu.js';
 import { baseSpec } from '../../src/vm/options.js';

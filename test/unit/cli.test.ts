@@ -70,8 +70,18 @@ test('build: the options reach the API; without --json nothing goes to stdout', 
   const f = fake();
   const out = scratchDir('d2d-cli-');
   await run(f.api, ['build', 'my.yaml', '-o', out, '--no-cache', '--keep-work', '--rebuild-kernel']);
-  assert.deepEqual(f.calls, [{ fn: 'build', args: [{ config: 'my.yaml', outDir: out, noCache: true, keepWork: true, rebuildKernel: true }] }]);
+  assert.deepEqual(f.calls, [{ fn: 'build', args: [{ config: 'my.yaml', outDir: out, noCache: true, keepWork: true, rebuildKernel: true, outputs: { formats: ['iso'], diskBytes: null } }] }]);
   assert.deepEqual(f.out, []);
+});
+
+test('build --format and --disk-size reach the API as the outputs; a bad format stops before it (exit 2)', async () => {
+  const f = fake();
+  const out = scratchDir('d2d-cli-');
+  await run(f.api, ['build', '-o', out, '--format', 'iso,qcow2', '--disk-size', '2G']);
+  assert.deepEqual(f.calls, [{ fn: 'build', args: [{ config: undefined, outDir: out, noCache: false, keepWork: undefined, rebuildKernel: undefined, outputs: { formats: ['iso', 'qcow2'], diskBytes: 2 * 2 ** 30 } }] }]);
+  const g = fake();
+  await assert.rejects(run(g.api, ['build', '--format', 'vhd']), (e: Error & { exitCode?: number }) => /unknown format 'vhd'/.test(e.message) && e.exitCode === 2);
+  assert.deepEqual(g.calls, []);
 });
 
 test('build --json: exactly one JSON document on stdout, the one buildResult makes from the manifest', async () => {
@@ -122,6 +132,7 @@ test('usage errors are thrown as commander errors (main.ts: exit 2), before the 
   for (const args of [
     ['build', '--rebuild-builder', '--json'],
     ['build', '--app-text'],
+    ['build', '--in-docker', '--format', 'iso,raw'],
     ['build', '--bogus'],
     ['test', 'x.iso', '--firmware', 'coreboot', '--json'],
     ['test', '--json'],

@@ -11,7 +11,8 @@ const plan = (yaml?: string) => {
 
 test('default plan: artifacts, packages, module sets', () => {
   const p = plan();
-  assert.deepEqual(p.artifacts, { iso: '/o/debian2docker.iso', kernel: '/o/debian2docker.kernel', initrd: '/o/debian2docker.initrd', manifest: '/o/debian2docker.manifest.json', images: '/o/debian2docker.images' });
+  assert.deepEqual(p.artifacts, { iso: '/o/debian2docker.iso', kernel: '/o/debian2docker.kernel', initrd: '/o/debian2docker.initrd', manifest: '/o/debian2docker.manifest.json', images: '/o/debian2docker.images', raw: '/o/debian2docker.raw', qcow2: '/o/debian2docker.qcow2' });
+  assert.deepEqual([p.formats, p.diskBytes], [['iso'], null]);
   for (const pkg of ['docker.io', 'docker-cli', 'containerd', 'runc', 'iptables', 'busybox-static', 'kmod']) assert.ok(p.packages.includes(pkg), pkg);
   assert.deepEqual(p.packages, [...p.packages].sort());
   assert.ok(!p.packages.includes('zstd'));
