@@ -39,6 +39,7 @@ export const WORK = {
   grubEarly: 'grub-early.cfg', // the EFI GRUB's built-in configuration
   efiBin: 'BOOTX64.EFI',
   secureBoot: 'secure-boot', // Debian's signed shim, GRUB and MokManager (boot.secure-boot), from the root stage
+  firmware: 'firmware', // the drivers' firmware files, by path under /lib/firmware, for stage 1 (stages/firmware.ts)
   isoRoot: 'iso', // the ISO's file tree
   iso: 'image.iso',
   rawDisk: 'disk.raw', // build --format raw/qcow2: the ISO installed onto a disk image (stages/diskimage.ts)

@@ -163,6 +163,18 @@ export const PersistenceSchema = z.strictObject({
   wait: z.number().int().min(0).max(120).describe('seconds the boot waits for USB disks to appear before looking for the volume'),
 });
 
+/** A firmware file's path under /lib/firmware, `*` matching within a name: rtl_nic/rtl8168h-2.fw, iwlwifi-so-a0-gf-a0*.ucode. */
+const firmwarePath = z
+  .string()
+  .regex(/^[A-Za-z0-9_*+.,@-]+(\/[A-Za-z0-9_*+.,@-]+)*$/, 'a path under /lib/firmware such as rtl_nic/rtl8168h-2.fw (* matches within a name)')
+  .refine((s) => !s.split('/').includes('..'), 'no .. in a firmware path');
+
+export const FirmwareSchema = z.strictObject({
+  drivers: z.boolean().describe("carry the firmware files the kernel's drivers name (MODULE_FIRMWARE), from firmware.packages; false: none of them"),
+  files: z.array(firmwarePath).describe('more firmware for hardware you name: paths under /lib/firmware, * allowed (e.g. iwlwifi-so-a0-gf-a0*.ucode); add the package that has them to firmware.packages'),
+  packages: z.array(packageName).describe("Debian firmware packages searched for those files (from debian.components' non-free-firmware); only the files named go into the image"),
+});
+
 /** A hook: an inline shell script, or a script file relative to the config file. Runs in the image's root (chroot) under /bin/sh -e. */
 export const HookSchema = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1).describe('script file, relative to the config file') })], {
   error: 'a hook is a shell script (text; use a YAML block "|" for several lines or a ": " inside) or {file: script.sh}',
@@ -204,6 +216,7 @@ export const ConfigSchema = z
     services: z.array(ServiceSchema).describe('containers started at boot, from preloaded images'),
     persistence: PersistenceSchema,
     desktop: DesktopSchema,
+    firmware: FirmwareSchema,
   })
   .superRefine((c, ctx) => {
     if (c.ssh.enabled && c.ssh.authorized_keys.length === 0) {

@@ -20,6 +20,7 @@ import { storeRootRelativeRelocsOnce } from '../stages/relative.js';
 import { collectStage1Extras, decompressor, stage1ExtrasDir } from '../stages/stage1extras.js';
 import { shareWithStage1 } from '../stages/stage1shared.js';
 import { fetchSecureBoot } from '../stages/secureboot.js';
+import { collectFirmware, namedFirmware } from '../stages/firmware.js';
 import type { Step } from './step.js';
 
 /** What the inside steps carry from one to the next: the root and the report they fill in. */
@@ -61,6 +62,15 @@ export const INSIDE_STEPS: readonly Step<InsideRun>[] = [
     stage: true,
     run: async (r, l) => {
       r.report.modules = await installModules(r.ctx, r.root, r.report.kernel!.version, l);
+    },
+  },
+  {
+    name: 'firmware',
+    stage: true,
+    when: (r) => r.ctx.plan.firmware.packages.length > 0,
+    run: async (r, l) => {
+      const named = await namedFirmware(r.ctx, r.root, r.report.kernel!.version, r.report.modules!.kept, l);
+      r.report.firmware = await collectFirmware(r.ctx, r.root, named, l);
     },
   },
   { name: 'hooks-after-packages', stage: true, run: (r, l) => runHooks(r.ctx, r.root, 'after-packages', l) },

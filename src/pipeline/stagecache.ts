@@ -29,7 +29,7 @@ export const KEEP_ENTRIES = 10;
 
 /** What an entry holds: the work-folder files the later stages read (the payload is named in inside.json). */
 export const ENTRY_FILES = [WORK.insideReport, WORK.busybox, WORK.vmlinuz, WORK.rootTail, WORK.rootList, WORK.rootPasswd, WORK.rootGroup];
-const ENTRY_DIRS = [WORK.stage1Extras, WORK.secureBoot];
+const ENTRY_DIRS = [WORK.stage1Extras, WORK.secureBoot, WORK.firmware];
 
 function hashTree(h: ReturnType<typeof createHash>, path: string, base = path): void {
   const st = lstatSync(path);
@@ -88,7 +88,8 @@ export function cacheKey(plan: BuildPlan, packages: string[], o: { epochFromEnv:
 export async function packageVersions(plan: BuildPlan, mode: 'root' | 'unshare', sources: string[], logFile: string, memo?: string): Promise<string[]> {
   const d = plan.debian;
   const k = plan.kernel.source;
-  const sets = [{ suite: d.suite, variant: d.variant, packages: [...plan.packages, ...(k.kind === 'package' && !k.extraSuite ? [k.package] : [])] }];
+  // The firmware packages are only fetched, but their versions decide the files picked: part of the key.
+  const sets = [{ suite: d.suite, variant: d.variant, packages: [...plan.packages, ...(k.kind === 'package' && !k.extraSuite ? [k.package] : []), ...plan.firmware.packages] }];
   // A compiled kernel is part of the root stage: a new source or toolchain version makes a new key.
   if (k.kind === 'build') sets.push({ suite: d.suite, variant: 'apt', packages: [k.package, ...KERNEL_BUILD_PACKAGES] });
   if (k.kind === 'package' && k.extraSuite) sets.push({ suite: k.extraSuite, variant: 'custom', packages: [k.package] });

@@ -13,6 +13,7 @@ import { buildIso } from '../stages/iso.js';
 import { buildDiskImage, buildQcow2 } from '../stages/diskimage.js';
 import { buildLayer } from '../stages/layer.js';
 import type { InsideReport } from '../stages/manifest.js';
+import type { FirmwareReport } from '../stages/firmware.js';
 import { buildRootfs, type AptSetup } from '../stages/rootfs.js';
 import { provideBuiltKernel } from '../stages/kernelBuild.js';
 import type { CacheEntry, StageCache } from './stagecache.js';
@@ -32,6 +33,14 @@ export interface BuildRun {
   /** --rebuild-kernel: compile the kernel even if the kernel cache has it. */
   readonly rebuildKernel?: boolean;
   inside?: InsideReport;
+}
+
+/** The firmware in one line: how much, for which drivers, and what no package had (the manifest lists each file). */
+export function firmwareLine(f: FirmwareReport): string {
+  const drivers = (l: { for: string[] }[]): string => [...new Set(l.flatMap((x) => x.for))].join(', ');
+  const kib = (f.bytes / 1024).toFixed(0);
+  const missing = f.missing.length ? `; ${f.missing.length} named by ${drivers(f.missing)} in none of firmware.packages` : '';
+  return `firmware: ${f.files.length} files (${kib} KiB)${f.files.length ? ` for ${drivers(f.files)}` : ''}${missing}`;
 }
 
 const insideReport = (r: BuildRun): InsideReport => JSON.parse(readFileSync(r.ctx.ws.insideReport, 'utf8')) as InsideReport;
@@ -92,6 +101,7 @@ export const STEPS: readonly Step<BuildRun>[] = [
         biggest: [...inside.pack.biggest.filter((b) => !layer.sizes.some((s) => s.path === b.path)), ...layer.sizes].sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, 25),
       };
       log.info(`kernel ${inside.kernel.version}, ${inside.modules.kept.length} modules, ${inside.packages.length} packages, rootfs ${(inside.pack.bytes / 2 ** 20).toFixed(0)} MiB`);
+      if (inside.firmware) log.info(firmwareLine(inside.firmware));
     },
   },
   {

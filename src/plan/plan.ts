@@ -86,6 +86,8 @@ export interface BuildPlan {
   boot: { timeout: number; entries: BootEntry[] };
   /** UEFI through Debian's signed shim and GRUB (stages/secureboot.ts). Outside `boot`: the root stage fetches them. */
   secureBoot: boolean;
+  /** Firmware files for the drivers (stages/firmware.ts); packages empty when none is wanted. */
+  firmware: { drivers: boolean; files: string[]; packages: string[] };
   iso: { volid: string };
   images: ImagePlan[];
   services: ServicePlan[];
@@ -110,6 +112,13 @@ export interface PlanOptions {
   outputs?: OutputChoice;
 }
 
+/** What firmware the build looks for; nothing named, nothing fetched. */
+export function firmwarePlan(c: Config): BuildPlan['firmware'] {
+  const f = c.firmware;
+  const any = f.drivers || f.files.length > 0;
+  return { drivers: f.drivers, files: [...new Set(f.files)], packages: any ? [...new Set(f.packages)] : [] };
+}
+
 /** The formats, checked against the config: a disk image is made by the image's own installer, which persistence brings. */
 function diskOutputs(c: Config, o: OutputChoice): Pick<BuildPlan, 'formats' | 'diskBytes'> {
   if (o.diskBytes !== null && !c.persistence.enabled) {
@@ -132,7 +141,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     outDir,
     artifacts: { iso: a('iso'), kernel: a('kernel'), initrd: a('initrd'), manifest: a('manifest.json'), images: a('images'), raw: a('raw'), qcow2: a('qcow2') },
     ...diskOutputs(c, o.outputs ?? { formats: ['iso'], diskBytes: null }),
-    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...c.debian.components], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
+    debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...new Set(c.debian.components)], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
     kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules, c.desktop.sessions.length > 0 ? DESKTOP_MODULES : []) },
     rootfs: { hostname: c.hostname, daemonJson: daemonJson(c.docker), remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
@@ -162,6 +171,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
       ],
     },
     secureBoot: c.boot['secure-boot'],
+    firmware: firmwarePlan(c),
     // ISO 9660 volume ids: upper case, digits and underscore, at most 32 characters.
     iso: { volid: c.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32) },
     images: planImages(c),

@@ -12,7 +12,7 @@ const ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 
 export interface Fetched {
   /** The packages kept (of everything `install` would bring), with the versions apt chose. */
-  packages: { name: string; version: string }[];
+  packages: { name: string; version: string; arch: string }[];
   /** Their downloaded files, in the same order. */
   debs: string[];
 }
@@ -29,7 +29,7 @@ export async function fetchPackages(root: string, requests: string[], keep: (nam
   const packages = parseSimulatedInstalls(sim.stdout).filter((p) => keep(p.name));
   await run(aptGetArgv(root, ['--download-only', 'install', ...requests]), { log: o.logFile, env: ENV });
   const debs = packages.map((p) => {
-    const deb = join(root, 'var/cache/apt/archives', debFileName(p.name, p.version));
+    const deb = join(root, 'var/cache/apt/archives', debFileName(p.name, p.version, p.arch));
     if (!existsSync(deb)) throw new StageError(o.stage, `apt did not download ${p.name} ${p.version} (${deb})`, { logPath: o.logFile });
     return deb;
   });

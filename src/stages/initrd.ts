@@ -2,7 +2,7 @@
 // holding stage 1 (busybox + target/stage1/init), then an uncompressed one with
 // the already compressed root filesystem and a sentinel as its very last file,
 // so stage 1 can tell a complete unpack from one the kernel cut short.
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clampTree, linkOrCopy, walk } from '../fsutil.js';
 import { run } from '../exec/run.js';
@@ -58,6 +58,11 @@ export async function buildInitrd(ctx: Context, payload: string, streams: number
   chmodSync(join(tree, 'init'), 0o755);
   copyFileSync(ctx.ws.busybox, join(tree, 'bin/busybox'));
   chmodSync(join(tree, 'bin/busybox'), 0o755);
+  // The drivers' firmware, where the kernel looks while stage 1 runs; stage 1 copies it into the root.
+  if (existsSync(ctx.ws.firmware) && readdirSync(ctx.ws.firmware).length > 0) {
+    mkdirSync(join(tree, 'lib/firmware'), { recursive: true });
+    await run(copyTreeArgv(ctx.ws.firmware, join(tree, 'lib/firmware')), { log: logFile });
+  }
   writePayloadStreams(payload, streams, join(tree, 'd2d'));
   // The unpacked archive's size: stage 1 unpacks from a file instead of a pipe when the memory allows both.
   writeFileSync(join(tree, 'd2d/rootfs-bytes'), `${archiveBytes}\n`);

@@ -59,7 +59,7 @@ export async function fetchFromApt(ctx: Context, root: string, src: Extract<Kern
           cause: e,
         }),
     });
-    return { packages, debs, aptSource };
+    return { packages: packages.map((p) => ({ name: p.name, version: p.version })), debs, aptSource };
   } finally {
     // The image's APT configuration stays the image's own.
     rmSync(sourcesFile, { force: true });

@@ -9,6 +9,7 @@ import type { PackageEntry } from './record.js';
 import type { Config } from '../config/schema.js';
 import type { ImageRecord } from './images.js';
 import type { KernelOrigin } from './kernel.js';
+import type { FirmwareReport } from './firmware.js';
 import type { GoExports } from './goexports.js';
 import type { RelativeRelocs } from './relative.js';
 
@@ -30,6 +31,8 @@ export interface InsideReport {
   fromStage1?: string[];
   /** boot.secure-boot: the signed boot programs' packages (src/stages/secureboot.ts). */
   secureBoot?: { name: string; version: string }[];
+  /** The drivers' firmware files carried in stage 1 (src/stages/firmware.ts); absent when firmware is off. */
+  firmware?: FirmwareReport;
   pack: { files: number; bytes: number; payload: string; streams: number[]; biggest: { path: string; bytes: number }[] };
   timings: Record<string, number>;
 }
@@ -47,6 +50,8 @@ export interface Manifest {
   kernel: { source: KernelOrigin; version: string; debs: { name: string; version: string }[]; modules: string[]; missingOptionalModules: string[] };
   packages: PackageEntry[];
   /** The UEFI boot path: GRUB made by this build, or Debian's signed shim + GRUB + MokManager (boot.secure-boot) and their package versions. */
+  /** Firmware files in the image, each with its package and the drivers that name it; the named ones no package had. */
+  firmware: FirmwareReport;
   uefi: { secureBoot: false } | { secureBoot: true; packages: { name: string; version: string }[]; /** a kernel Debian did not sign: the machine-owner key's certificate that signed it (SHA-256) */ kernelSignedBy?: string };
   rootfs: { files: number; cpioBytes: number; compression: string; compressedBytes: number; biggestFiles: { path: string; bytes: number }[]; pruned: { path: string; bytes: number; why: string }[]; keptPackages: { name: string; because: string }[]; goExports: GoExports[]; relativeRelocs: RelativeRelocs[]; fromStage1: string[] };
   /** Preloaded images: where each came from (registry images pinned by digest), its id and tags. */
@@ -94,6 +99,7 @@ export async function makeManifest(o: {
       missingOptionalModules: inside.modules.missingOptional,
     },
     packages: inside.packages,
+    firmware: inside.firmware ?? { files: [], missing: [], bytes: 0 },
     uefi: plan.secureBoot ? { secureBoot: true, packages: inside.secureBoot ?? [], ...(mokSigned(plan) ? { kernelSignedBy: await mokFingerprint(await ensureMok(mokDir())) } : {}) } : { secureBoot: false },
     rootfs: {
       files: inside.pack.files,

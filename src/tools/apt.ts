@@ -20,10 +20,10 @@ export function updateKernelSourceArgv(root: string): string[] {
   return aptGetArgv(root, ['-o', `Dir::Etc::SourceList=${KERNEL_SOURCES_FILE}`, '-o', 'Dir::Etc::SourceParts=-', '-o', 'APT::Get::List-Cleanup=0', 'update']);
 }
 
-/** Parse `apt-get install -s` output: the packages apt would install, with versions. */
-export function parseSimulatedInstalls(out: string): { name: string; version: string }[] {
-  const res: { name: string; version: string }[] = [];
-  for (const m of out.matchAll(/^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)/gm)) res.push({ name: m[1]!, version: m[2]! });
+/** Parse `apt-get install -s` output: the packages apt would install, with versions and architectures ("all" for firmware). */
+export function parseSimulatedInstalls(out: string): { name: string; version: string; arch: string }[] {
+  const res: { name: string; version: string; arch: string }[] = [];
+  for (const m of out.matchAll(/^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)[^\n]*?(?:\[([a-z0-9-]+)\])?\)\s*$/gm)) res.push({ name: m[1]!, version: m[2]!, arch: m[3] ?? 'amd64' });
   return res;
 }
 

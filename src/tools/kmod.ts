@@ -21,3 +21,22 @@ export function parseShowDepends(out: string): { files: string[]; builtin: boole
   }
   return { files, builtin };
 }
+
+/** The firmware files a module file names (MODULE_FIRMWARE), one per line. */
+export function modinfoFirmwareArgv(file: string): string[] {
+  return ['modinfo', '-F', 'firmware', file];
+}
+
+/**
+ * The firmware the built-in drivers name, from modules.builtin.modinfo: NUL-separated `MODULE.KEY=VALUE`
+ * entries, the .modinfo section of the kernel image (MODULE_FIRMWARE is MODULE_INFO(firmware, ...)).
+ * Returns [driver, file] pairs in the file's order.
+ */
+export function builtinFirmware(modinfo: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const e of modinfo.split('\0')) {
+    const m = /^([^.=\s]+)\.firmware=(.+)$/.exec(e);
+    if (m) out.push([m[1]!, m[2]!]);
+  }
+  return out;
+}

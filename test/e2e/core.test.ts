@@ -19,6 +19,13 @@ const ISO = join(OUT, 'debian2docker.iso');
 const MANIFEST = join(OUT, 'debian2docker.manifest.json');
 const CHECK_CONFIG = '/usr/share/docker.io/contrib/check-config.sh';
 
+/** The firmware the scenario looks for in the guest, with the manifest's sizes: r8169's (at link up) and r8152's (at probe). */
+function firmwareSample(m: Manifest): string {
+  return ['rtl_nic/rtl8168h-2.fw', 'rtl_nic/rtl8153a-2.fw', 'tigon/tg3_tso5.bin', 'bnx2/bnx2-mips-09-6.2.1b.fw']
+    .map((p) => `${p} ${m.firmware.files.find((f) => f.path === p)?.bytes ?? 'missing'}\n`)
+    .join('');
+}
+
 describe('core image', { skip: SKIP }, () => {
   let manifest: Manifest;
   let buildLog = '';
@@ -49,6 +56,18 @@ describe('core image', { skip: SKIP }, () => {
       assert.ok(src.builtin?.includes(m), `${m} built in`);
     }
     assert.deepEqual(manifest.kernel.modules, []);
+    // The firmware the built-in drivers name, each file from its Debian package (non-free-firmware), and
+    // nothing else: 23 files for r8169, 7 for r8152, 4 for tg3, 5 for bnx2 (Linux 6.12), none missing.
+    const fw = manifest.firmware;
+    const by = (d: string): string[] => fw.files.filter((f) => f.for.includes(d)).map((f) => f.path);
+    assert.deepEqual(fw.missing, [], JSON.stringify(fw.missing));
+    assert.ok(by('r8169').length >= 20 && by('r8169').every((p) => p.startsWith('rtl_nic/')), JSON.stringify(by('r8169')));
+    assert.ok(by('r8152').length >= 5 && by('tg3').length >= 3 && by('bnx2').length >= 4, JSON.stringify(fw.files.map((f) => [f.path, f.for])));
+    assert.deepEqual(new Set(fw.files.flatMap((f) => f.for)), new Set(['r8169', 'r8152', 'tg3', 'bnx2']));
+    assert.equal(fw.files.find((f) => f.path === 'rtl_nic/rtl8168h-2.fw')?.package, 'firmware-realtek');
+    assert.equal(fw.files.find((f) => f.path === 'tigon/tg3_tso5.bin')?.package, 'firmware-misc-nonfree');
+    assert.equal(fw.bytes, fw.files.reduce((s, f) => s + f.bytes, 0));
+    assert.ok(fw.bytes > 200e3 && fw.bytes < 1e6, `firmware ${fw.bytes} bytes`);
     // Compiled by this build, or taken from the kernel cache when another build on the machine compiled it first;
     // a root stage taken whole from the stage cache (its key holds the kernel's) needs no kernel step at all.
     if ('rootfs (cached)' in manifest.stages) {
@@ -109,7 +128,7 @@ describe('core image', { skip: SKIP }, () => {
       bootFrom: 'cdrom',
       scenario: join(PACKAGE_ROOT, 'test/e2e/scenarios/core.sh'),
       // moby's check-config.sh, run in the guest against the tailored kernel's /proc/config.gz.
-      files: { 'expected-kernel': manifest.kernel.version, 'check-config.sh': readFileSync(CHECK_CONFIG, 'utf8') },
+      files: { 'expected-kernel': manifest.kernel.version, 'check-config.sh': readFileSync(CHECK_CONFIG, 'utf8'), firmware: firmwareSample(manifest) },
       consoleLog: join(OUT, 'console-bios-cdrom.log'),
     });
     assertPassed(r, ['scenario']);

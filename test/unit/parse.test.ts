@@ -22,8 +22,13 @@ test('modprobe --show-depends output: files in load order, builtins noted', () =
 });
 
 test('apt-get -s: packages and versions to install', () => {
-  const out = 'NOTE: simulation\nInst linux-image-6.12.1+deb13-amd64 (6.12.1-1 Debian:13/stable [amd64])\nInst linux-image-amd64 [6.1] (6.12.1-1 Debian:13/stable [amd64])\nConf x (1 Debian)\n';
-  assert.deepEqual(parseSimulatedInstalls(out), [{ name: 'linux-image-6.12.1+deb13-amd64', version: '6.12.1-1' }, { name: 'linux-image-amd64', version: '6.12.1-1' }]);
+  const out = 'NOTE: simulation\nInst linux-image-6.12.1+deb13-amd64 (6.12.1-1 Debian:13/stable [amd64])\nInst linux-image-amd64 [6.1] (6.12.1-1 Debian:13/stable [amd64])\nInst firmware-bnx2 (20250410-2 Debian:13.2/stable [all])\nConf x (1 Debian)\n';
+  assert.deepEqual(parseSimulatedInstalls(out), [
+    { name: 'linux-image-6.12.1+deb13-amd64', version: '6.12.1-1', arch: 'amd64' },
+    { name: 'linux-image-amd64', version: '6.12.1-1', arch: 'amd64' },
+    { name: 'firmware-bnx2', version: '20250410-2', arch: 'all' },
+  ]);
+  assert.equal(debFileName('firmware-bnx2', '20250410-2', 'all'), 'firmware-bnx2_20250410-2_all.deb');
   assert.equal(debFileName('p', '1:2.3-4'), 'p_1%3a2.3-4_amd64.deb');
 });
 

@@ -132,6 +132,16 @@ echo "$all" | grep -q '^pci [0-9a-f:.]* 1af4:1000 Ethernet: virtio-pci$' || fail
 grep -q '] no driver: pci [0-9a-f:.]* 1234:1111 display$' /var/log/d2d-boot.log || fail "the boot log does not name the VGA without a driver"
 ok "d2d-hw: $(echo "$hw" | tr '\n' ';')"
 
+# The drivers' firmware (src/stages/firmware.ts) rides in stage 1's archive and is copied into the
+# root: r8169's (asked for when a link comes up) and r8152's (asked for while it probes), in the
+# sizes the manifest recorded (files/firmware: "path size" lines).
+[ -s ./files/firmware ] || fail "no firmware list was passed in"
+while read -r fw want; do
+	size=$(wc -c <"/lib/firmware/$fw" 2>/dev/null) || fail "firmware $fw is not in /lib/firmware"
+	[ "$size" -eq "$want" ] || fail "firmware $fw is $size bytes, the manifest says $want"
+done <./files/firmware
+ok "firmware: $(find /lib/firmware/ -type f | wc -l) files in /lib/firmware"
+
 # The power button's listener runs (the button itself is pressed in the persistence tests).
 # (busybox's applet: its process is named busybox, so look at the command lines.)
 running=$(for p in /proc/[0-9]*; do tr '\0' ' ' <"$p/cmdline" 2>/dev/null && echo; done)
