@@ -19,6 +19,7 @@ import type { Manifest } from './stages/manifest.js';
 import { setVerbose } from './exec/run.js';
 import { VERSION } from './version.js';
 import { log } from './log.js';
+import { redactSecrets } from './plan/wifi.js';
 
 /**
  * What `build` and `test` call, and where results go: the real API and stdout, or recording fakes in
@@ -108,7 +109,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
     .argument('[config]', 'YAML configuration file')
     .option('-o, --output <dir>', 'output folder', 'out')
     .action((config: string | undefined, o: { output: string }) => {
-      json(planFor({ config, outDir: o.output }).plan);
+      json(redactSecrets(planFor({ config, outDir: o.output }).plan));
     });
 
   program
@@ -175,7 +176,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
 
   vmOptions(program.command('run'))
     .description('boot an image in QEMU with its serial console in this terminal (Ctrl-A X quits)')
-    .argument('<image>', 'NAME.iso, or NAME.kernel (with NAME.initrd beside it)')
+    .argument('<image>', 'NAME.iso, NAME.kernel (with NAME.initrd beside it), or a disk image NAME.raw / NAME.qcow2')
     .option('--display', 'open a QEMU window too')
     .option('--docker-context <name>', "create or update this Docker context on the host: your docker CLI reaches the guest's engine (TLS remote API, docs/server.md)")
     .action(async (image: string, o: Record<string, unknown>) => {
@@ -203,7 +204,7 @@ export function makeProgram(api: CliApi = REAL_API): Command {
 
   vmOptions(program.command('test'))
     .description('boot an image headless and check it: Docker ready, overlay2, a container runs, bridge networking')
-    .argument('<image>', 'NAME.iso')
+    .argument('<image>', 'NAME.iso, NAME.kernel (with NAME.initrd beside it), or a disk image NAME.raw / NAME.qcow2')
     .option('--scenario <script>', 'also run this shell script inside the guest; its exit status counts')
     .option('--timeout <s>', 'seconds to wait for Docker to be ready', '420')
     .option('--console-log <file>', 'write the whole serial console to this file')

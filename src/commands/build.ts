@@ -15,7 +15,6 @@ import { cacheKey, codeHash, isConfigError, packageVersions, StageCache, type Ca
 import { runSteps } from '../pipeline/step.js';
 import { STEPS, type BuildRun } from '../pipeline/steps.js';
 import { publish } from '../pipeline/publish.js';
-import { outputsOf } from '../pipeline/outputs.js';
 import type { OutputChoice } from '../plan/formats.js';
 import { log } from '../log.js';
 import { onInterrupt } from '../interrupt.js';
@@ -89,15 +88,14 @@ export async function build(opts: BuildOptions): Promise<{ plan: BuildPlan; mani
     await runSteps(r, STEPS);
     const manifestPath = await publish(r, config, t0);
     if (!opts.keepWork) rmSync(ws.dir, { recursive: true, force: true });
-    const made = outputsOf(r.ctx.plan)
-      .filter((o) => o.kind !== 'kernel' && o.kind !== 'initrd' && o.kind !== 'images')
-      .map((o) => {
-        const st = statSync(r.ctx.plan.artifacts[o.kind]);
-        // A raw disk image is mostly holes: its size, and what it takes on disk.
-        const used = o.kind === 'raw' ? `, ${((st.blocks * 512) / 1e6).toFixed(1)} MB used` : '';
-        return `${r.ctx.plan.artifacts[o.kind]} (${(st.size / 1e6).toFixed(1)} MB${used})`;
-      });
-    log.ok(`${made.length ? made.join(', ') : `${r.ctx.plan.artifacts.kernel} and .initrd`} in ${timings.total?.toFixed(0)} s`);
+    // What was asked for (--format; never empty), each with its size; the kernel and initrd are always beside them.
+    const made = r.ctx.plan.formats.map((f) => {
+      const st = statSync(r.ctx.plan.artifacts[f]);
+      // A raw disk image is mostly holes: its size, and what it takes on disk.
+      const used = f === 'raw' ? `, ${((st.blocks * 512) / 1e6).toFixed(1)} MB used` : '';
+      return `${r.ctx.plan.artifacts[f]} (${(st.size / 1e6).toFixed(1)} MB${used})`;
+    });
+    log.ok(`${made.join(', ')} in ${timings.total?.toFixed(0)} s`);
     return { plan: r.ctx.plan, manifestPath };
   } catch (e) {
     if (!opts.keepWork) keepOnlyLogs(ws.dir);

@@ -193,6 +193,7 @@ export async function buildInDocker(opts: InDockerOptions): Promise<number> {
     ...Object.values(c.hooks).flatMap((l) => l.flatMap((h) => (typeof h === 'string' ? [] : [{ path: h.file, isDir: false }]))),
     ...c.images.flatMap((im) => ('tarball' in im ? [{ path: im.tarball, isDir: false }] : [])),
     ...(c.kernel.fragments ?? []).map((f) => ({ path: f, isDir: false })),
+    ...c.wifi.networks.flatMap((n) => (n['passphrase-file'] !== undefined ? [{ path: n['passphrase-file'], isDir: false }] : [])),
   ];
   mkdirSync(outDir, { recursive: true });
   const mounts = wantedBinds({ packageRoot: PACKAGE_ROOT, sources: loaded.sources.filter((s) => !s.startsWith(PACKAGE_ROOT + '/')), referenced, outDir, cacheDirs: [cache, kernels].filter((d) => d !== undefined), mok: mok?.dir });

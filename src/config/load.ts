@@ -14,6 +14,7 @@ import { checkKernelFiles, desktopKernel, replaceKernelSource, resolveKernelPath
 import { crossRules } from './rules.js';
 import { readConfigFile, toData } from './limits.js';
 import { keyPosition, locate, ownerOf, parseSource, type Source } from './source.js';
+import { passphraseFileProblem } from '../plan/wifi.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -91,6 +92,8 @@ function resolvePaths(js: Json, file: string): Json {
       if (Array.isArray(list)) for (const h of list) if (h && typeof h === 'object' && 'file' in h) (h as { file: unknown }).file = abs((h as { file: unknown }).file);
     }
   }
+  const wifi = (js as { wifi?: { networks?: Record<string, unknown>[] } })?.wifi;
+  if (Array.isArray(wifi?.networks)) for (const n of wifi.networks) if (n && typeof n === 'object' && 'passphrase-file' in n) n['passphrase-file'] = abs(n['passphrase-file']);
   resolveKernelPaths(js, abs);
   return js;
 }
@@ -127,6 +130,12 @@ function checkFiles(config: Config, sources: Source[]): ConfigProblem[] {
       if (!known.includes(u.image)) at(u.path, `'${u.image}' is not a preloaded image${known.length ? ` (images: ${known.join(', ')})` : ' (images: is empty)'}`);
     }
   }
+  config.wifi.networks.forEach((n, i) => {
+    const f = n['passphrase-file'];
+    if (f === undefined) return;
+    const problem = passphraseFileProblem(f);
+    if (problem) at(['wifi', 'networks', i, 'passphrase-file'], problem);
+  });
   for (const p of checkKernelFiles(config.kernel)) at(p.path, p.message);
   for (const p of crossRules(config)) at(p.path, p.message);
   return problems;

@@ -175,6 +175,43 @@ export const FirmwareSchema = z.strictObject({
   packages: z.array(packageName).describe("Debian firmware packages searched for those files (from debian.components' non-free-firmware); only the files named go into the image"),
 });
 
+/** A WPA passphrase: 8 to 63 printable ASCII characters (IEEE 802.11i), also WPA3's SAE password here. */
+export const WIFI_PASSPHRASE = /^[\x20-\x7e]{8,63}$/;
+
+export const WifiNetworkSchema = z
+  .strictObject({
+    ssid: z
+      .string()
+      .min(1)
+      .refine((s) => Buffer.byteLength(s) <= 32, 'an SSID is at most 32 bytes')
+      .refine((s) => !/[\0\n\r]/.test(s), 'no NUL or line break in an SSID')
+      .describe("the network's name (SSID)"),
+    passphrase: z
+      .string()
+      .regex(WIFI_PASSPHRASE, 'a WPA passphrase is 8 to 63 printable ASCII characters')
+      .optional()
+      .describe('WPA2/WPA3 passphrase, written into the image (anyone with the image can read it); prefer passphrase-file or d2d-wifi join'),
+    'passphrase-file': z
+      .string()
+      .min(1)
+      .optional()
+      .describe('a file on the build host holding the passphrase (first line), relative to the config file: keeps the secret out of the config; it is still written into the image'),
+    hidden: z.boolean().optional().describe('the network does not announce itself: probe for it by name'),
+  })
+  .refine((n) => n.passphrase === undefined || n['passphrase-file'] === undefined, { message: 'give passphrase or passphrase-file, not both' });
+
+export const WifiSchema = z.strictObject({
+  enabled: z.boolean().describe('Wi-Fi: wpa_supplicant, the regulatory database and d2d-wifi in the image (about 2 MB); wifi.networks or wifi.drivers turn it on too'),
+  country: z
+    .string()
+    .regex(/^([A-Z]{2})?$/, 'a two-letter country code such as DE or US, or empty')
+    .describe('regulatory domain (ISO 3166 alpha-2, e.g. DE): the channels and power allowed there; empty: the world domain, the most restrictive'),
+  networks: z.array(WifiNetworkSchema).describe('networks joined at boot; more are added on the machine with d2d-wifi join'),
+  drivers: z
+    .array(moduleName)
+    .describe('kernel modules of Wi-Fi cards to keep, e.g. iwlmvm (Intel), rtw89_8852be (Realtek), mt7921e (MediaTek); their firmware comes along. With kernel.build, their options must be in kernel.fragments'),
+});
+
 /** A hook: an inline shell script, or a script file relative to the config file. Runs in the image's root (chroot) under /bin/sh -e. */
 export const HookSchema = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1).describe('script file, relative to the config file') })], {
   error: 'a hook is a shell script (text; use a YAML block "|" for several lines or a ": " inside) or {file: script.sh}',
@@ -217,6 +254,7 @@ export const ConfigSchema = z
     persistence: PersistenceSchema,
     desktop: DesktopSchema,
     firmware: FirmwareSchema,
+    wifi: WifiSchema,
   })
   .superRefine((c, ctx) => {
     if (c.ssh.enabled && c.ssh.authorized_keys.length === 0) {

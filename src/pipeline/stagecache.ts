@@ -52,6 +52,8 @@ export function hostInputs(plan: BuildPlan): string[] {
     ...Object.values(plan.hooks).flatMap((l) => l.flatMap((h) => (typeof h === 'string' ? [] : [h.file]))),
     ...(k.kind === 'deb' ? k.debs : k.kind === 'files' ? [k.vmlinuz, k.modulesTree] : k.kind === 'build' ? k.fragments : []),
     ...plan.debian.sources.map((s) => s.key),
+    // A changed passphrase must change the root (the networks' files are rendered into it).
+    ...(plan.wifi?.networks ?? []).flatMap((n) => (n.secret.kind === 'file' ? [n.secret.file] : [])),
     ...(filesInLayer(plan) ? [] : plan.files.flatMap((f) => (f.source !== undefined ? [f.source] : []))),
   ];
 }

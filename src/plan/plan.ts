@@ -10,6 +10,7 @@ import { DESKTOP_MODULES, DESKTOP_PACKAGES, planDesktop, type DesktopPlan } from
 import type { BootEntry } from '../tools/grub.js';
 import { D2DError, ExitCode } from '../errors.js';
 import type { Format, OutputChoice } from './formats.js';
+import { driverFirmwarePackages, JOINED_NETWORKS_DIR, planWifi, REGDB_FILES, REGDB_PACKAGE, WIFI_MODULES, WIFI_PACKAGES, wifiEnabled, type WifiPlan } from './wifi.js';
 
 export type { BootEntry };
 
@@ -39,6 +40,7 @@ export function basePackages(c: Config): string[] {
     ...(c.docker['remote-api'].enabled ? ['openssl'] : []),
     ...(c.persistence.enabled ? PERSISTENCE_PACKAGES : []),
     ...(c.desktop.sessions.some((s) => s.gui ?? true) ? DESKTOP_PACKAGES : []),
+    ...(wifiEnabled(c) ? WIFI_PACKAGES : []),
   ];
 }
 
@@ -86,6 +88,8 @@ export interface BuildPlan {
   boot: { timeout: number; entries: BootEntry[] };
   /** UEFI through Debian's signed shim and GRUB (stages/secureboot.ts). Outside `boot`: the root stage fetches them. */
   secureBoot: boolean;
+  /** Wi-Fi (docs/wifi.md); null when off. */
+  wifi: WifiPlan | null;
   /** Firmware files for the drivers (stages/firmware.ts); packages empty when none is wanted. */
   firmware: { drivers: boolean; files: string[]; packages: string[] };
   iso: { volid: string };
@@ -112,11 +116,24 @@ export interface PlanOptions {
   outputs?: OutputChoice;
 }
 
-/** What firmware the build looks for; nothing named, nothing fetched. */
+/**
+ * What firmware the build looks for; nothing named, nothing fetched. Wi-Fi adds the regulatory database
+ * (wireless-regdb's files, whoever loads it: built-in cfg80211 reads it before the root is there) and the
+ * packages with its drivers' firmware.
+ */
 export function firmwarePlan(c: Config): BuildPlan['firmware'] {
   const f = c.firmware;
-  const any = f.drivers || f.files.length > 0;
-  return { drivers: f.drivers, files: [...new Set(f.files)], packages: any ? [...new Set(f.packages)] : [] };
+  const wifi = wifiEnabled(c);
+  const files = [...f.files, ...(wifi ? REGDB_FILES : [])];
+  const packages = [...f.packages, ...(wifi ? [REGDB_PACKAGE, ...(f.drivers ? driverFirmwarePackages(c.wifi.drivers) : [])] : [])];
+  const any = f.drivers || files.length > 0;
+  return { drivers: f.drivers, files: [...new Set(files)], packages: any ? [...new Set(packages)] : [] };
+}
+
+/** The kernel modules: the image's, the config's, and Wi-Fi's core and drivers. */
+function kernelModules(c: Config): BuildPlan['kernel']['modules'] {
+  const wifi = wifiEnabled(c) ? [...WIFI_MODULES, ...c.wifi.drivers] : [];
+  return moduleSets([...c.kernel.modules, ...wifi], c.desktop.sessions.length > 0 ? DESKTOP_MODULES : []);
 }
 
 /** The formats, checked against the config: a disk image is made by the image's own installer, which persistence brings. */
@@ -143,11 +160,15 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
     ...diskOutputs(c, o.outputs ?? { formats: ['iso'], diskBytes: null }),
     debian: { suite: c.debian.suite, mirror: c.debian.mirror, components: [...new Set(c.debian.components)], variant: c.debian.variant, sources: c.debian.sources.map((s) => ({ ...s })), snapshot: c.debian.snapshot },
     packages: [...new Set([...basePackages(c), ...c.packages])].sort(),
-    kernel: { source: kernelSource(c), modules: moduleSets(c.kernel.modules, c.desktop.sessions.length > 0 ? DESKTOP_MODULES : []) },
+    kernel: { source: kernelSource(c), modules: kernelModules(c) },
     rootfs: { hostname: c.hostname, daemonJson: daemonJson(c.docker), remoteApi: c.docker['remote-api'].enabled ? { port: c.docker['remote-api'].port, names: [...c.docker['remote-api'].names] } : null },
     system: { timezone: c.timezone, locale: c.locale, keyboard: c.keyboard },
     persistence: c.persistence.enabled
-      ? { data: c.persistence.data.map(trimSlash), settings: c.persistence.settings.map(trimSlash), pbkdfMemoryKiB: c.persistence['pbkdf-memory'], waitSeconds: c.persistence.wait }
+      ? {
+          data: c.persistence.data.map(trimSlash),
+          // The networks d2d-wifi join adds are settings: kept, and dropped by "reset settings".
+          settings: [...new Set([...c.persistence.settings.map(trimSlash), ...(wifiEnabled(c) ? [JOINED_NETWORKS_DIR] : [])])],
+          pbkdfMemoryKiB: c.persistence['pbkdf-memory'], waitSeconds: c.persistence.wait }
       : null,
     desktop: planDesktop(c),
     ssh: c.ssh,
@@ -171,6 +192,7 @@ export function makePlan(c: Config, o: PlanOptions): BuildPlan {
       ],
     },
     secureBoot: c.boot['secure-boot'],
+    wifi: planWifi(c),
     firmware: firmwarePlan(c),
     // ISO 9660 volume ids: upper case, digits and underscore, at most 32 characters.
     iso: { volid: c.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32) },

@@ -1,4 +1,5 @@
-// Every settings file the build writes into the image, rendered from the plan (pure):
+// Every settings file the build writes into the image, rendered from the plan (pure but for
+// the Wi-Fi passphrase files it reads, through a reader a test can replace):
 // host name, daemon.json, SSH, and the files under /etc/d2d that the image's scripts
 // read (persist.conf, remote-api, boot-images, services, desktop sessions, and the build's
 // identity, which the files layer writes). Each value
@@ -7,6 +8,7 @@
 import type { BuildPlan } from '../plan/plan.js';
 import { serviceScript } from '../plan/images.js';
 import { inittabLines, sessionConf, sessionRun } from '../plan/desktop.js';
+import { networkBlock, networkFile, networkPassphrase, readPassphraseFile } from '../plan/wifi.js';
 
 export interface RenderedFile {
   /** Relative to the root. */
@@ -43,7 +45,7 @@ export function identityFiles(p: Pick<BuildPlan, 'name' | 'configHash' | 'iso' |
  * The settings files, in the order they are written. `inittab` is the image's own (target/rootfs/etc/inittab):
  * desktop sessions add their lines to it, and a locked (kiosk) machine loses the shell on its screen.
  */
-export function renderSettings(p: BuildPlan, inittab: string): RenderedFile[] {
+export function renderSettings(p: BuildPlan, inittab: string, readSecret: (file: string) => string = readPassphraseFile): RenderedFile[] {
   const out: RenderedFile[] = [];
   const w = (path: string, text: string, mode = 0o644, dirMode?: number): void => {
     out.push({ path, text, mode, ...(dirMode === undefined ? {} : { dirMode }) });
@@ -65,6 +67,11 @@ export function renderSettings(p: BuildPlan, inittab: string): RenderedFile[] {
   const persist = persistConf(p);
   if (persist !== undefined) w('etc/d2d/persist.conf', persist);
   for (const sv of p.services) w(`etc/d2d/services/${sv.file}`, serviceScript(sv));
+  if (p.wifi) {
+    // Read by d2d-wifi. The networks' passphrases are root's alone (0600 files in a 0700 folder).
+    w('etc/d2d/wifi.conf', `COUNTRY=${p.wifi.country}\n`);
+    for (const n of p.wifi.networks) w(`etc/d2d/wifi/${networkFile(n.ssid)}`, networkBlock(n.ssid, networkPassphrase(n, readSecret), n.hidden), 0o600, 0o700);
+  }
   if (p.desktop) {
     const d = p.desktop;
     d.sessions.forEach((s, i) => {

@@ -10,14 +10,14 @@
 // before switching to it, for drivers that ask later (r8169, tg3 and bnx2 ask when the link is
 // brought up). The kernel reads them uncompressed: the tailored kernel has no FW_LOADER_COMPRESS,
 // and in stage 1's xz archive a compressed copy would save nothing.
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { Context } from '../context.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { extractArgv } from '../tools/dpkgdeb.js';
 import { builtinFirmware, modinfoFirmwareArgv } from '../tools/kmod.js';
-import { fetchPackages } from './aptfetch.js';
+import { fetchPackages, withUnpacked } from './aptfetch.js';
+import { walk } from '../fsutil.js';
 
 export interface FirmwareReport {
   /** Each file carried: its path under /lib/firmware, the package it came from, its size, who named it. */
@@ -52,6 +52,17 @@ export async function namedFirmware(ctx: Context, root: string, kver: string, ke
 /** Byte order, the same on every machine (not the locale's). */
 const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Names a driver asks for that a package ships under another name, to be carried under the asked one. The
+ * regulatory database: wireless-regdb ships Debian's signed build and upstream's side by side and makes
+ * the plain names alternatives links in its postinst, which a package picked from never runs; Debian's
+ * kernels trust Debian's signature.
+ */
+export const FIRMWARE_ALIASES: Readonly<Record<string, string>> = {
+  'regulatory.db': 'regulatory.db-debian',
+  'regulatory.db.p7s': 'regulatory.db.p7s-debian',
+};
+
 /** `*` matches within one name; everything else is literal. */
 const matcher = (pattern: string): RegExp => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
 
@@ -60,14 +71,7 @@ export function firmwareIndex(tree: string): Map<string, string> {
   const index = new Map<string, string>();
   for (const base of ['usr/lib/firmware', 'lib/firmware'].map((b) => join(tree, b))) {
     if (!existsSync(base)) continue;
-    const walk = (dir: string, rel: string): void => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const r = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory()) walk(join(dir, e.name), r);
-        else if (!index.has(r)) index.set(r, join(dir, e.name));
-      }
-    };
-    walk(base, '');
+    for (const rel of walk(base)) if (!index.has(rel) && !lstatSync(join(base, rel)).isDirectory()) index.set(rel, join(base, rel));
   }
   return index;
 }
@@ -110,8 +114,16 @@ export function pickFirmware(trees: FirmwareTree[], named: Map<string, string[]>
     const re = pattern.includes('*') ? matcher(pattern) : undefined;
     let found = false;
     for (const t of trees) {
-      for (const rel of re ? [...t.index.keys()].filter((k) => re.test(k)).sort() : t.index.has(pattern) ? [pattern] : []) {
-        const src = resolveIn(t.tree, t.index.get(rel)!);
+      const alias = FIRMWARE_ALIASES[pattern];
+      const hits: [string, string][] = re
+        ? [...t.index.keys()].filter((k) => re.test(k)).sort().map((k) => [k, k])
+        : t.index.has(pattern)
+          ? [[pattern, pattern]]
+          : alias !== undefined && t.index.has(alias)
+            ? [[pattern, alias]]
+            : [];
+      for (const [rel, shipped] of hits) {
+        const src = resolveIn(t.tree, t.index.get(shipped)!);
         if (!src) continue;
         found = true;
         const have = carried.get(rel);
@@ -141,7 +153,7 @@ export async function collectFirmware(ctx: Context, root: string, named: Map<str
   const report: FirmwareReport = { files: [], missing: [], bytes: 0 };
   if (named.size === 0) return report;
   const wanted = new Set(fw.packages);
-  const { packages, debs } = await fetchPackages(root, fw.packages, (name) => wanted.has(name), {
+  const fetched = await fetchPackages(root, fw.packages, (name) => wanted.has(name), {
     stage: 'firmware',
     logFile,
     unknown: (e) =>
@@ -153,29 +165,21 @@ export async function collectFirmware(ctx: Context, root: string, named: Map<str
         cause: e,
       }),
   });
-  const tmp = mkdtempSync(join(dir, '.x-'));
-  try {
+  const picked = await withUnpacked(fetched, dir, logFile, (unpacked) => {
     // In firmware.packages' order: a file two packages have comes from the first.
-    const trees: FirmwareTree[] = [];
-    for (const [i, p] of packages.entries()) {
-      const tree = join(tmp, p.name);
-      await run(extractArgv(debs[i]!, tree), { log: logFile });
-      trees.push({ ...p, tree, index: firmwareIndex(tree) });
-    }
+    const trees: FirmwareTree[] = unpacked.map((t) => ({ ...t, index: firmwareIndex(t.tree) }));
     trees.sort((a, b) => fw.packages.indexOf(a.name) - fw.packages.indexOf(b.name));
-    const picked = pickFirmware(trees, named, dir);
-    const bad = picked.missing.find((m) => m.for.includes('firmware.files'));
-    if (bad) {
-      throw new StageError('firmware', `firmware.files: '${bad.path}' is in none of firmware.packages (${fw.packages.join(', ')})`, {
-        logPath: logFile,
-        code: 'E_FIRMWARE',
-        exitCode: ExitCode.config,
-        hint: 'add the Debian package that has it to firmware.packages (`apt-file search NAME` on a Debian machine finds it), or check the path under /lib/firmware',
-      });
-    }
-    Object.assign(report, picked);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    return pickFirmware(trees, named, dir);
+  });
+  const bad = picked.missing.find((m) => m.for.includes('firmware.files'));
+  if (bad) {
+    throw new StageError('firmware', `firmware.files: '${bad.path}' is in none of firmware.packages (${fw.packages.join(', ')})`, {
+      logPath: logFile,
+      code: 'E_FIRMWARE',
+      exitCode: ExitCode.config,
+      hint: 'add the Debian package that has it to firmware.packages (`apt-file search NAME` on a Debian machine finds it), or check the path under /lib/firmware',
+    });
   }
+  Object.assign(report, picked);
   return report;
 }

@@ -23,7 +23,7 @@ export type KernelOrigin =
   | { kind: 'package'; package: string; suite: string; version: string; aptSource?: string }
   | { kind: 'deb'; debs: { file: string; sha256: string; package: string; version: string }[] }
   | { kind: 'files'; vmlinuz: { file: string; sha256: string }; modulesTree: string }
-  | { kind: 'build'; package: string; version: string; key: string; configSha256: string; builtin: string[]; modular: string[]; fragments: string[] };
+  | { kind: 'build'; package: string; version: string; key: string; configSha256: string; builtin: string[]; modular: string[]; fragments: string[]; features: string[] };
 
 export interface KernelInfo {
   version: string; // the kernel release, what `uname -r` says: e.g. 6.12.38+deb13-amd64
@@ -122,7 +122,7 @@ function fromBuild(ctx: Context, src: Extract<KernelSource, { kind: 'build' }>):
   return {
     version: k.release,
     packages: [{ name: k.package, version: k.version }],
-    source: { kind: 'build', package: k.package, version: k.version, key: k.key, configSha256: k.configSha256, builtin: k.builtin, modular: k.modular, fragments: src.fragments },
+    source: { kind: 'build', package: k.package, version: k.version, key: k.key, configSha256: k.configSha256, builtin: k.builtin, modular: k.modular, fragments: src.fragments, features: src.features },
   };
 }
 

@@ -6,13 +6,12 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import { kernelRequest, kernelSourceStanza, KERNEL_SOURCES_FILE, parseAptSources, updateKernelSourceArgv } from '../tools/apt.js';
-import { fetchPackages } from './aptfetch.js';
+import { APT_ENV, fetchPackages } from './aptfetch.js';
 import { isKernelPackage } from '../tools/dpkgdeb.js';
 import { CommandError, ExitCode, StageError } from '../errors.js';
 import type { KernelSource } from '../plan/kernel.js';
 import type { Context } from '../context.js';
 
-const ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 
 /** The image's APT source files (one-line and deb822). */
 function imageSources(root: string): { name: string; text: string }[] {
@@ -42,7 +41,7 @@ export async function fetchFromApt(ctx: Context, root: string, src: Extract<Kern
   }
   try {
     if (src.extraSuite !== undefined) {
-      await run(updateKernelSourceArgv(root), { log: logFile, env: ENV }).catch((e: unknown) => {
+      await run(updateKernelSourceArgv(root), { log: logFile, env: APT_ENV }).catch((e: unknown) => {
         throw suiteError(src.extraSuite!, e, logFile);
       });
     }

@@ -55,7 +55,7 @@ export const KEEP_KERNELS = 5;
  */
 export function fragmentFiles(src: BuildSource): { path: string; name: string; user: boolean; over: boolean }[] {
   const builtIn = (f: string, over: boolean) => ({ path: join(PACKAGE_ROOT, 'target/kernel', `${f}.config`), name: `target/kernel/${f}.config`, user: false, over });
-  return [...KERNEL_FRAGMENTS.map((f) => builtIn(f, false)), builtIn(KERNEL_TRIM_FRAGMENT, true), ...src.fragments.map((f) => ({ path: f, name: f, user: true, over: true }))];
+  return [...[...KERNEL_FRAGMENTS, ...src.features].map((f) => builtIn(f, false)), builtIn(KERNEL_TRIM_FRAGMENT, true), ...src.fragments.map((f) => ({ path: f, name: f, user: true, over: true }))];
 }
 
 /**

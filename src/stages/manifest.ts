@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sha256File } from '../fsutil.js';
 import type { BuildPlan } from '../plan/plan.js';
+import { redactSecrets } from '../plan/wifi.js';
 import type { PackageEntry } from './record.js';
 import type { Config } from '../config/schema.js';
 import type { ImageRecord } from './images.js';
@@ -88,7 +89,7 @@ export async function makeManifest(o: {
     tool: { name: 'debian2docker', version: o.version },
     name: plan.name,
     build: { rootless: process.getuid?.() !== 0 },
-    config: { sha256: plan.configHash, normalised: o.config },
+    config: { sha256: plan.configHash, normalised: redactSecrets(o.config) },
     debian: { suite: plan.debian.suite, mirror: plan.debian.mirror === '' ? '(default: host APT sources)' : plan.debian.mirror, components: plan.debian.components, sources: inside.sources },
     sourceDateEpoch: plan.sourceDateEpoch,
     kernel: {

@@ -9,6 +9,7 @@ import { run } from '../exec/run.js';
 import { CommandError, StageError } from '../errors.js';
 import type { Context } from '../context.js';
 import { REQUIRED_MODULES } from '../plan/modules.js';
+import { WIFI_MODULES } from '../plan/wifi.js';
 import { describeKernelSource } from '../plan/kernel.js';
 import { depmodArgv, parseShowDepends, showDependsArgv } from '../tools/kmod.js';
 import { decompressInPlaceArgv } from '../tools/compress.js';
@@ -42,11 +43,22 @@ export async function installModules(ctx: Context, root: string, kver: string, l
   }
   if (missingRequired.length > 0) {
     // Say why each one is required: the image's own needs, or the user's kernel.modules.
-    const why = (m: string): string => (REQUIRED_MODULES.includes(m) ? `${m} (the image needs it)` : `${m} (listed in kernel.modules)`);
+    const wifi = ctx.plan.wifi;
+    const why = (m: string): string =>
+      REQUIRED_MODULES.includes(m)
+        ? `${m} (the image needs it)`
+        : wifi?.drivers.includes(m)
+          ? `${m} (listed in wifi.drivers)`
+          : wifi && (WIFI_MODULES as readonly string[]).includes(m)
+            ? `${m} (Wi-Fi needs it)`
+            : `${m} (listed in kernel.modules)`;
+    const built = ctx.plan.kernel.source.kind === 'build';
     throw new StageError('modules', `kernel ${kver} (${describeKernelSource(ctx.plan.kernel.source)}) lacks required module(s): ${missingRequired.map(why).join(', ')}`, {
       logPath: logFile,
       code: 'E_MISSING_MODULE',
-      hint: 'choose a kernel that has them (built in or as modules), or drop them from kernel.modules',
+      hint: built
+        ? "the compiled kernel has only what its fragments turn on: add their options to kernel.fragments (docs/kernel.md; Wi-Fi drivers' options: docs/wifi.md), or use Debian's kernel (kernel: {package: linux-image-amd64})"
+        : 'choose a kernel that has them (built in or as modules), or drop them from kernel.modules or wifi.drivers',
     });
   }
   const dst = join(root, 'usr/lib/modules', kver);

@@ -7,11 +7,9 @@
 //    was loaded from, which is where the ISO, the USB stick's EFI partition and an installed disk keep a menu;
 //  - MokManager (shim-helpers-amd64-signed), which shim starts to enrol a machine-owner key.
 // GRUB checks the kernel's signature through shim: Debian's signed kernel (kernel.package) passes.
-import { existsSync, mkdirSync, rmSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../exec/run.js';
-import { fetchPackages } from './aptfetch.js';
-import { extractArgv } from '../tools/dpkgdeb.js';
+import { fetchPackages, withUnpacked } from './aptfetch.js';
 import { StageError } from '../errors.js';
 import type { Context } from '../context.js';
 
@@ -31,13 +29,12 @@ export async function fetchSecureBoot(ctx: Context, root: string, logFile: strin
   const dir = ctx.ws.secureBoot;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const { packages, debs } = await fetchPackages(root, [...SECURE_BOOT_PACKAGES], (name) => SECURE_BOOT_PACKAGES.includes(name), { stage: 'secure-boot', logFile });
-  const tmp = mkdtempSync(join(dir, '.x-'));
-  try {
-    for (const deb of debs) await run(extractArgv(deb, tmp), { log: logFile });
+  const fetched = await fetchPackages(root, [...SECURE_BOOT_PACKAGES], (name) => SECURE_BOOT_PACKAGES.includes(name), { stage: 'secure-boot', logFile });
+  await withUnpacked(fetched, dir, logFile, (trees) => {
     for (const f of SECURE_BOOT_FILES) {
-      const src = join(tmp, f.from);
-      if (!existsSync(src)) {
+      const tree = trees.find((t) => t.name === f.pkg)?.tree;
+      const src = tree === undefined ? undefined : join(tree, f.from);
+      if (src === undefined || !existsSync(src)) {
         throw new StageError('secure-boot', `${f.pkg} has no ${f.from} in ${ctx.plan.debian.suite}`, {
           logPath: logFile,
           hint: 'boot.secure-boot takes the signed programs from debian.suite; a suite whose packages keep them elsewhere is not supported',
@@ -45,8 +42,6 @@ export async function fetchSecureBoot(ctx: Context, root: string, logFile: strin
       }
       copyFileSync(src, join(dir, f.name));
     }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return packages.map((p) => ({ name: p.name, version: p.version }));
+  });
+  return fetched.packages.map((p) => ({ name: p.name, version: p.version }));
 }

@@ -17,6 +17,7 @@ export const FIRST = [
   'e2e/images',
   'e2e/kernel',
   'e2e/secureboot',
+  'e2e/wifi',
   'e2e/persist-stick',
   'e2e/persist-install',
   'e2e/indocker',

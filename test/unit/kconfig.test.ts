@@ -53,7 +53,7 @@ test('kernel.build: the plan, the build root\'s argv (configure, verify, compile
   const { mmdebstrapKernelArgv } = await import('../../src/tools/mmdebstrap.js');
   const { kernelKey, fragmentFiles, keyVersions } = await import('../../src/stages/kernelBuild.js');
   const src = kernelSource(loadConfigText('kernel:\n  build: linux-source-6.12\n').config);
-  assert.deepEqual(src, { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [] });
+  assert.deepEqual(src, { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [], features: [] });
   if (src.kind !== 'build') return;
   const argv = mmdebstrapKernelArgv({ mode: 'unshare', suite: 'trixie', mirror: '', components: ['main'], packages: ['linux-source-6.12', 'bc'], dir: '/tmp/d2d-kernel', copyIn: ['/w/build.sh', '/w/fragments'], verify: ['/usr/bin/node', '/p/kernel-verify.js'], out: '/c/.k.partial' });
   assert.ok(argv.includes('--variant=apt') && argv.includes('--mode=unshare') && argv.includes('--include=linux-source-6.12,bc'));

@@ -21,7 +21,7 @@ function planOf(dir: string, yaml: string) {
 test('kernel source: the default is the tailored kernel, compiled from linux-source-6.12 with no user fragments', () => {
   const l = loadConfigText(undefined);
   const p = makePlan(l.config, { outDir: '/o', configHash: l.hash, sourceDateEpoch: 1 });
-  assert.deepEqual(p.kernel.source, { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [] });
+  assert.deepEqual(p.kernel.source, { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [], features: [] });
 });
 
 test('kernel source: desktop sessions get Debian\'s kernel unless a file names one; a lone suite means Debian\'s package from it', () => {
@@ -31,7 +31,7 @@ test('kernel source: desktop sessions get Debian\'s kernel unless a file names o
     return makePlan(l.config, { outDir: '/o', configHash: l.hash, sourceDateEpoch: 1 }).kernel.source;
   };
   assert.deepEqual(source(desktop), { kind: 'package', package: 'linux-image-amd64', suite: 'trixie', extraSuite: undefined });
-  assert.deepEqual(source(`${desktop}kernel:\n  build: linux-source-6.12\n`), { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [] });
+  assert.deepEqual(source(`${desktop}kernel:\n  build: linux-source-6.12\n`), { kind: 'build', package: 'linux-source-6.12', suite: 'trixie', fragments: [], features: [] });
   assert.deepEqual(source('kernel:\n  suite: trixie-backports\n'), { kind: 'package', package: 'linux-image-amd64', suite: 'trixie-backports', extraSuite: 'trixie-backports' });
   assert.equal(describeKernelSource(makePlan(loadConfigText('kernel: {package: linux-image-amd64}\n').config, { outDir: '/o', configHash: 'x', sourceDateEpoch: 1 }).kernel.source), 'package linux-image-amd64 from trixie');
 });
