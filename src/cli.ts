@@ -20,6 +20,7 @@ import { setVerbose } from './exec/run.js';
 import { VERSION } from './version.js';
 import { log } from './log.js';
 import { redactSecrets } from './plan/wifi.js';
+import { serve } from './commands/serve.js';
 
 /**
  * What `build` and `test` call, and where results go: the real API and stdout, or recording fakes in
@@ -136,6 +137,25 @@ export function makeProgram(api: CliApi = REAL_API): Command {
       const r = await doctor(o.image);
       api.out(r.report + '\n');
       setExit(r.ok ? 0 : 4);
+    });
+
+  program
+    .command('serve')
+    .description("network boot for a fleet: serve a build's kernel and initrds over HTTP, with an iPXE script per machine (docs/fleet.md)")
+    .argument('<build>', "the build's NAME.manifest.json, or its output folder")
+    .option('--listen <[host:]port>', 'where to listen; 0.0.0.0:8080 for other machines', '127.0.0.1:8080')
+    .option('--machines <dir>', "per-machine settings: one YAML file per machine, named by its MAC address (52-54-00-12-34-56.yaml)")
+    .option('--tftp <dir>', 'write the chain script boot.ipxe there, for a TFTP server (the file machines boot first)')
+    .option('--url <url>', 'serve\'s address as the machines reach it, e.g. http://192.168.1.2:8080 (default: what each request names)')
+    .option('--cmdline <words>', "more kernel command line for every machine, after the build's")
+    .action(async (build: string, o: { listen: string; machines?: string; tftp?: string; url?: string; cmdline?: string }) => {
+      const s = await serve(build, o);
+      log.ok(`serving ${build} on ${s.url}${o.tftp ? ` (chain script: ${o.tftp}/boot.ipxe)` : ''}; Ctrl-C stops`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => void s.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 
   const cache = program.command('cache').description('what the package, stage and kernel caches hold; clean them');

@@ -26,6 +26,12 @@ export interface TestOptions extends VmCliOptions {
   files?: Record<string, string>;
   /** Host ports (on 127.0.0.1) forwarded to guest ports (API only). */
   forwards?: { hostPort: number; guestPort: number }[];
+  /**
+   * Boot from the network as a machine of a fleet does (API only): the NIC's iPXE gets `tftpDir`'s
+   * boot.ipxe from the user-mode network's TFTP, whose chain script reaches `debian2docker serve` on
+   * 127.0.0.1:servePort as http://10.0.2.100 (PXE_SERVE_ADDR). `image` then only names the build.
+   */
+  pxe?: { tftpDir: string; servePort: number };
   /** Checks run on the host while the guest is up, after the built-in ones (API only). */
   hostChecks?: { name: string; run: () => Promise<{ ok: boolean; detail: string }> }[];
 }
@@ -36,6 +42,9 @@ export interface TestReport {
   readySeconds?: number;
   results: CheckResult[];
 }
+
+/** Where a PXE-booted test guest finds `debian2docker serve` (forwarded to the host's 127.0.0.1): http://PXE_SERVE_ADDR. */
+export const PXE_SERVE_ADDR = '10.0.2.100';
 
 /** The kernel command line for network-boot style runs: the one the image's manifest recorded. */
 export function cmdlineFor(image: string): string {
@@ -54,11 +63,17 @@ function startMachine(image: string, o: TestOptions, disk: string, accel: 'kvm' 
     {
       // Single-threaded TCG: a verdict must not depend on QEMU's race (see VmSpec.tcgThreads).
       ...baseSpec(o, accel, 'single'),
-      boot: imageBoot(image, o.bootFrom ?? 'cdrom', cmdlineFor(image)),
+      boot: o.pxe ? { kind: 'network' } : imageBoot(image, o.bootFrom ?? 'cdrom', cmdlineFor(image)),
       disks: [{ file: disk, readonly: true }, ...(o.disk ?? []).map((f) => ({ file: f }))],
       serial: 'stdio',
       display: 'none',
-      network: { restrict: true, forwards: o.forwards },
+      network: {
+        restrict: true,
+        forwards: o.forwards,
+        ...(o.pxe
+          ? { tftp: { dir: o.pxe.tftpDir, bootfile: 'boot.ipxe' }, guestForwards: [{ guestAddr: PXE_SERVE_ADDR, guestPort: 80, hostPort: o.pxe.servePort }] }
+          : {}),
+      },
       noReboot: true,
     },
     // The default entry is what is tested: no need to wait out the menu's countdown.

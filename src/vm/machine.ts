@@ -110,7 +110,7 @@ export class Machine {
     m.agentTee = opts.agentTee;
     m.qmpPath = full.qmp;
     // Only a boot loader shows the menu; a kernel boot has none. The wait ends with the machine at the latest.
-    if (opts.bootMenu === 'enter' && spec.boot.kind !== 'kernel') {
+    if (opts.bootMenu === 'enter' && spec.boot.kind !== 'kernel' && spec.boot.kind !== 'network') {
       m.console.waitFor(BOOT_MENU_COUNTDOWN, 24 * 3600 * 1000).then(
         () => m.console.send('\r'),
         () => undefined,

@@ -37,7 +37,9 @@ export interface VmSpec {
   /** The bootable image and how it is attached; or a kernel for network-boot style. */
   boot:
     | { kind: 'cdrom' | 'usb' | 'disk'; image: string; writable?: boolean }
-    | { kind: 'kernel'; kernel: string; initrd: string; append: string; /** more initrds (NAME.images), loaded after `initrd` as a boot loader would */ extraInitrds?: string[] };
+    | { kind: 'kernel'; kernel: string; initrd: string; append: string; /** more initrds (NAME.images), loaded after `initrd` as a boot loader would */ extraInitrds?: string[] }
+    /** The NIC's own iPXE boots: DHCP and TFTP from the user-mode network (network.tftp), then what the script says. */
+    | { kind: 'network' };
   /** An image attached as a (non-boot) CD-ROM, e.g. beside a kernel boot: a live-build system's
    * initrd finds its squashfs on the medium it was booted from, which a kernel boot lacks. */
   cdrom?: string;
@@ -52,7 +54,15 @@ export interface VmSpec {
    * character is lost while the guest is busy. */
   agent?: string;
   display: 'none' | 'gtk' | 'sdl';
-  network: { restrict: boolean; forwards?: { hostPort: number; guestPort: number }[] };
+  network: {
+    restrict: boolean;
+    forwards?: { hostPort: number; guestPort: number }[];
+    /** The user-mode network's TFTP server: this folder, and the file its DHCP names to boot. */
+    tftp?: { dir: string; bootfile: string };
+    /** Guest connections to ADDR:PORT (an address of the user-mode network) go to 127.0.0.1:HOSTPORT: the only
+     * way out of a restricted network, e.g. to `debian2docker serve` on the host. */
+    guestForwards?: { guestAddr: string; guestPort: number; hostPort: number }[];
+  };
   noReboot?: boolean;
   /** The processor model under TCG (TCG_CPU unless a benchmark compares models). */
   tcgCpu?: string;
@@ -82,7 +92,9 @@ export function qemuArgv(s: VmSpec): string[] {
   }
   const b = s.boot;
   if ((b.kind === 'usb') || (s.disks ?? []).some((d) => d.usb)) a.push('-device', 'qemu-xhci,id=xhci');
-  if (b.kind === 'kernel') {
+  if (b.kind === 'network') {
+    if (!s.network.tftp) throw new Error('a network boot needs network.tftp (the chain script)');
+  } else if (b.kind === 'kernel') {
     if (b.extraInitrds?.length) throw new Error('QEMU takes one -initrd: concatenate the extra initrds first (Machine.start does)');
     a.push('-kernel', b.kernel, '-initrd', b.initrd, '-append', b.append);
   } else {
@@ -101,7 +113,9 @@ export function qemuArgv(s: VmSpec): string[] {
     else a.push('-device', `virtio-blk-pci,drive=disk${i}${d.serial ? `,serial=${d.serial}` : ''}`);
   });
   const fwd = (s.network.forwards ?? []).map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
-  a.push('-netdev', `user,id=net0${s.network.restrict ? ',restrict=on' : ''}${fwd}`, '-device', 'virtio-net-pci,netdev=net0');
+  const gfwd = (s.network.guestForwards ?? []).map((f) => `,guestfwd=tcp:${f.guestAddr}:${f.guestPort}-tcp:127.0.0.1:${f.hostPort}`).join('');
+  const tftp = s.network.tftp ? `,tftp=${s.network.tftp.dir},bootfile=${s.network.tftp.bootfile}` : '';
+  a.push('-netdev', `user,id=net0${s.network.restrict ? ',restrict=on' : ''}${fwd}${gfwd}${tftp}`, '-device', `virtio-net-pci,netdev=net0${b.kind === 'network' ? ',bootindex=0' : ''}`);
   a.push('-device', 'virtio-rng-pci');
   if (s.serial === 'mon:stdio') a.push('-serial', 'mon:stdio');
   else a.push('-chardev', 'stdio,id=ser0,signal=off', '-serial', 'chardev:ser0');

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testImageReport } from '../../src/commands/test.js';
+import { PXE_SERVE_ADDR, testImageReport } from '../../src/commands/test.js';
+import { serve } from '../../src/commands/serve.js';
 import { msgImage, startRegistry, type Registry } from '../support/images.js';
 import { makeKey, makeRepo, serveFolder, stopGpg } from '../support/aptrepo.js';
 import type { Server } from 'node:http';
@@ -186,12 +187,31 @@ services:
     assert.match(readFileSync(join(OUT, 'console-cdrom.log'), 'utf8'), /d2d: images: SKIPPED corrupt\.tar/);
   });
 
-  test('network boot with the images initrd', { timeout: 25 * 60000 }, async () => {
-    const r = await testImageReport(join(OUT, 'd2d-images.kernel'), {
-      scenario: SCENARIO,
-      files: { ...files, dropin: 'no' },
-      consoleLog: join(OUT, 'console-netboot.log'),
-    });
-    assertRunPassed(r, ['docker ready', 'scenario']);
+  // As a machine of a fleet boots: the NIC's iPXE gets the chain script over the user-mode network's TFTP,
+  // then its own script, the kernel, the initrd and the images initrd over HTTP from `debian2docker serve`
+  // (a real server on 127.0.0.1), which names the machine after its file in --machines (QEMU's MAC).
+  test('network boot through debian2docker serve and iPXE, with the images initrd and a machine file', { timeout: 25 * 60000 }, async () => {
+    const machines = join(OUT, 'machines');
+    mkdirSync(machines, { recursive: true });
+    writeFileSync(join(machines, '52-54-00-12-34-56.yaml'), 'hostname: rack-7\n');
+    const tftp = join(OUT, 'tftp');
+    const lines: string[] = [];
+    const served = await serve(OUT, { listen: '127.0.0.1:0', machines, tftp, url: `http://${PXE_SERVE_ADDR}`, report: (l) => lines.push(l) });
+    try {
+      const r = await testImageReport(join(OUT, 'd2d-images.kernel'), {
+        scenario: SCENARIO,
+        files: { ...files, dropin: 'no', 'expected-hostname': 'rack-7' },
+        consoleLog: join(OUT, 'console-netboot.log'),
+        pxe: { tftpDir: tftp, servePort: Number(new URL(served.url).port) },
+      });
+      assertRunPassed(r, ['docker ready', 'scenario']);
+      // serve's own log: this machine's script, then the three files, each sent whole.
+      assert.ok(lines.some((l) => /52-54-00-12-34-56 .*: boot script$/.test(l)), lines.join('\n'));
+      for (const f of ['d2d-images.kernel', 'd2d-images.initrd', 'd2d-images.images']) {
+        assert.ok(lines.some((l) => l.startsWith(`serve: ${f} (`) && !l.includes('cut short')), `${f} served whole:\n${lines.join('\n')}`);
+      }
+    } finally {
+      await served.close();
+    }
   });
 });

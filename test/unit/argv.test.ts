@@ -205,3 +205,20 @@ test('mtools: folders, then the EFI binary copied with its own (SOURCE_DATE_EPOC
   assert.deepEqual(mmdArgv('/w/efi.img', ['::/EFI', '::/EFI/BOOT']), ['mmd', '-i', '/w/efi.img', '::/EFI', '::/EFI/BOOT']);
   assert.deepEqual(mcopyArgv('/w/efi.img', '/w/BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI'), ['mcopy', '-m', '-i', '/w/efi.img', '/w/BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI']);
 });
+
+test('qemu network boot: the NIC boots first; TFTP folder and boot file, and a guest forward out of the restricted network', () => {
+  const a = qemuArgv({
+    accel: 'tcg',
+    memoryMiB: 1024,
+    cpus: 2,
+    firmware: 'bios',
+    boot: { kind: 'network' },
+    serial: 'stdio',
+    display: 'none',
+    network: { restrict: true, tftp: { dir: '/t/tftp', bootfile: 'boot.ipxe' }, guestForwards: [{ guestAddr: '10.0.2.100', guestPort: 80, hostPort: 4321 }] },
+  });
+  assert.ok(!a.includes('-kernel') && !a.some((x) => x.startsWith('if=none,id=boot')));
+  assert.equal(a[a.indexOf('-netdev') + 1], 'user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:4321,tftp=/t/tftp,bootfile=boot.ipxe');
+  assert.equal(a[a.indexOf('-netdev') + 3], 'virtio-net-pci,netdev=net0,bootindex=0');
+  assert.throws(() => qemuArgv({ accel: 'tcg', memoryMiB: 1, cpus: 1, firmware: 'bios', boot: { kind: 'network' }, serial: 'stdio', display: 'none', network: { restrict: true } }), /network\.tftp/);
+});

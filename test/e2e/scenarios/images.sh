@@ -28,6 +28,13 @@ ok "running the configured kernel $(uname -r) (trixie-backports)"
 [ "$(stat -c %a /etc/d2d-e2e/motd)" = 640 ] || fail "file mode $(stat -c %a /etc/d2d-e2e/motd)"
 grep -q '^d2d-e2e-extra' /etc/d2d-e2e-hook || fail "hook effect: $(cat /etc/d2d-e2e-hook 2>&1)"
 ok "the config's file and hook are there"
+
+# Booted through `debian2docker serve`: the machine file's host name (d2d.hostname=).
+if [ -f $F/expected-hostname ]; then
+	[ "$(hostname)" = "$(cat $F/expected-hostname)" ] || fail "host name $(hostname), expected $(cat $F/expected-hostname) (cmdline: $(cat /proc/cmdline))"
+	grep -q "d2d.hostname=$(cat $F/expected-hostname)" /proc/cmdline || fail "no d2d.hostname on the command line: $(cat /proc/cmdline)"
+	ok "named $(hostname) by its machine file"
+fi
 [ "$(cat /usr/share/d2d-e2e-extra/hello 2>&1)" = "from the extra repository" ] || fail "package from the extra APT repository"
 ok "package from the extra signed APT repository installed"
 
